@@ -1,0 +1,51 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from learnify.accounts.models import ChildProfile, Classroom, TeacherProfile, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "role", "is_active", "is_staff", "date_joined", "last_login"]
+    list_filter = ["role", "is_active", "is_staff"]
+    search_fields = ["username", "email", "first_name"]
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        ("Learnify", {"fields": ("role", "tokens_valid_after")}),
+    )
+    add_fieldsets = (
+        *DjangoUserAdmin.add_fieldsets,
+        ("Learnify", {"fields": ("role",)}),
+    )
+
+
+@admin.register(TeacherProfile)
+class TeacherProfileAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "user", "school_name", "approved_at"]
+    list_filter = [("approved_at", admin.EmptyFieldListFilter)]
+    search_fields = ["display_name", "user__username", "school_name"]
+    raw_id_fields = ["user", "approved_by"]
+
+
+@admin.register(Classroom)
+class ClassroomAdmin(admin.ModelAdmin):
+    list_display = ["name", "kg_level", "school_year", "class_code", "archived_at"]
+    list_filter = ["kg_level", "school_year", ("archived_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "class_code"]
+    filter_horizontal = ["teachers"]
+
+
+@admin.register(ChildProfile)
+class ChildProfileAdmin(admin.ModelAdmin):
+    list_display = [
+        "display_name",
+        "kg_level",
+        "classroom",
+        "birth_date",
+        "enrolled_at",
+        "archived_at",
+    ]
+    list_filter = ["kg_level", "classroom", ("archived_at", admin.EmptyFieldListFilter)]
+    search_fields = ["display_name", "user__username", "classroom__name", "classroom__class_code"]
+    raw_id_fields = ["user"]
+    list_select_related = ["classroom"]

@@ -1,0 +1,122 @@
+from django.contrib import admin
+
+from learnify.ai.models import (
+    LessonInteractionClean,
+    LessonInteractionRaw,
+    MLModel,
+    MLStudentMap,
+    PipelineRun,
+    QuizAttemptClean,
+    QuizAttemptRaw,
+    Recommendation,
+    StudentFeatures,
+    StudentMLDataset,
+)
+
+
+@admin.register(MLStudentMap)
+class MLStudentMapAdmin(admin.ModelAdmin):
+    list_display = ["ml_student_id", "child", "created_at"]
+    search_fields = ["=ml_student_id", "child__display_name"]
+    raw_id_fields = ["child"]
+
+
+@admin.register(PipelineRun)
+class PipelineRunAdmin(admin.ModelAdmin):
+    list_display = ["id", "started_at", "finished_at", "status"]
+    list_filter = ["status"]
+    search_fields = ["=id"]
+
+
+@admin.register(LessonInteractionRaw)
+class LessonInteractionRawAdmin(admin.ModelAdmin):
+    list_display = [
+        "occurred_at",
+        "ml_student_id",
+        "lesson_id",
+        "status",
+        "percent",
+        "seconds_spent",
+    ]
+    list_filter = ["status", "kg_level"]
+    search_fields = ["=ml_student_id", "=lesson_id"]
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+
+
+@admin.register(QuizAttemptRaw)
+class QuizAttemptRawAdmin(admin.ModelAdmin):
+    list_display = [
+        "answered_at",
+        "ml_student_id",
+        "attempt_id",
+        "question_id",
+        "correct",
+        "seconds",
+    ]
+    list_filter = ["correct", "kg_level"]
+    search_fields = ["=ml_student_id", "=attempt_id", "=quiz_id"]
+    date_hierarchy = "answered_at"
+    show_full_result_count = False
+
+
+@admin.register(LessonInteractionClean)
+class LessonInteractionCleanAdmin(admin.ModelAdmin):
+    list_display = ["occurred_at", "ml_student_id", "lesson_id", "percent", "completed"]
+    list_filter = ["completed", "kg_level"]
+    search_fields = ["=ml_student_id", "=lesson_id"]
+    show_full_result_count = False
+
+
+@admin.register(QuizAttemptClean)
+class QuizAttemptCleanAdmin(admin.ModelAdmin):
+    list_display = ["answered_at", "ml_student_id", "attempt_id", "question_id", "correct"]
+    list_filter = ["correct", "kg_level"]
+    search_fields = ["=ml_student_id", "=attempt_id"]
+    show_full_result_count = False
+
+
+@admin.register(StudentFeatures)
+class StudentFeaturesAdmin(admin.ModelAdmin):
+    list_display = ["ml_student_id", "skill_id", "as_of", "attempts", "accuracy", "ability"]
+    search_fields = ["=ml_student_id", "=skill_id"]
+    show_full_result_count = False
+
+
+@admin.register(StudentMLDataset)
+class StudentMLDatasetAdmin(admin.ModelAdmin):
+    list_display = [
+        "attempted_at",
+        "ml_student_id",
+        "attempt_id",
+        "outcome_score",
+        "outcome_success",
+    ]
+    list_filter = ["outcome_success"]
+    search_fields = ["=ml_student_id", "=attempt_id"]
+    show_full_result_count = False
+
+
+@admin.register(MLModel)
+class MLModelAdmin(admin.ModelAdmin):
+    list_display = ["name", "version", "trained_at", "training_rows", "is_active"]
+    list_filter = ["is_active", "name"]
+    search_fields = ["name", "version"]
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(admin.ModelAdmin):
+    list_display = [
+        "child",
+        "lesson",
+        "rank",
+        "score",
+        "reason_code",
+        "source",
+        "status",
+        "is_active",
+    ]
+    list_filter = ["status", "is_active", "source", "reason_code", "pinned"]
+    search_fields = ["child__display_name", "lesson__title", "reason"]
+    raw_id_fields = ["child", "lesson"]
+    list_select_related = ["child", "lesson"]

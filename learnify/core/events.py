@@ -1,0 +1,66 @@
+"""Announce what happened to whoever listens: GraphQL subscriptions and the live portal.
+
+Services call the `publish_*` functions through `transaction.on_commit`, so listeners never hear of a change
+that was rolled back. Groups are named `<noun>.<id>`, message types `<noun>.<past verb>`. Payloads carry ids and
+small numbers only; listeners load what they may see through selectors.
+
+A channel layer that is down (Redis stopped) loses the event, which is logged: the write it announces has
+already committed and must not fail because nobody could be told.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_UPDATED = "progress.updated"
+QUIZ_ATTEMPTED = "quiz.attempted"
+ACHIEVEMENT_AWARDED = "achievement.awarded"
+RECOMMENDATIONS_UPDATED = "recommendations.updated"
+
+
+def child_group(child_id: int) -> str:
+    return f"child.{child_id}"
+
+
+def classroom_group(classroom_id: int) -> str:
+    return f"classroom.{classroom_id}"
+
+
+def _publish(groups: list[str], message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group in groups:
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except Exception:
+            logger.warning(
+                "event %s to %s was not delivered", message.get("type"), group, exc_info=True
+            )
+
+
+def _child_groups(child_id: int, classroom_id: int | None) -> list[str]:
+    groups = [child_group(child_id)]
+    if classroom_id is not None:
+        groups.append(classroom_group(classroom_id))
+    return groups
+
+
+def publish_child_event(*, kind: str, child_id: int, classroom_id: int | None, **data: Any) -> None:
+    """Tell the child's and the classroom's listeners that `kind` happened to the child."""
+    message = {
+        "type": kind,
+        "kind": kind,
+        "child_id": child_id,
+        "classroom_id": classroom_id,
+        "occurred_at": data.pop("occurred_at", None) or timezone.now().isoformat(),
+        **data,
+    }
+    _publish(_child_groups(child_id, classroom_id), message)

@@ -1,0 +1,36 @@
+from django.contrib import admin
+
+from learnify.lessons.models import Lesson, LessonMedia, Skill
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "domain", "kg_level"]
+    list_filter = ["domain", "kg_level"]
+    search_fields = ["code", "name", "description"]
+    filter_horizontal = ["prerequisites"]
+
+
+class LessonMediaInline(admin.TabularInline):
+    model = LessonMedia
+    extra = 0
+    fields = ["file", "kind", "alt_text", "order", "content_type", "size_bytes"]
+    readonly_fields = ["content_type", "size_bytes"]
+
+
+@admin.register(Lesson)
+class LessonAdmin(admin.ModelAdmin):
+    list_display = ["title", "kg_level", "order", "estimated_minutes", "is_published", "author"]
+    list_filter = ["kg_level", "is_published", "skills__domain"]
+    search_fields = ["title", "description", "skills__code", "skills__name"]
+    filter_horizontal = ["skills"]
+    inlines = [LessonMediaInline]
+    list_select_related = ["author"]
+
+
+@admin.register(LessonMedia)
+class LessonMediaAdmin(admin.ModelAdmin):
+    list_display = ["lesson", "kind", "alt_text", "content_type", "size_bytes", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["lesson__title", "alt_text"]
+    raw_id_fields = ["lesson"]
