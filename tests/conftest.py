@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests import factories
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip tests that need a real PostgreSQL or Redis when the run has neither."""
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    has_redis = bool(os.environ.get("REDIS_URL"))
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL"))
+        if "redis" in item.keywords and not has_redis:
+            item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.ML_MODEL_DIR = tmp_path / "models"
+
+
+@pytest.fixture
+def admin_user(db):
+    return factories.AdminUserFactory()
+
+
+@pytest.fixture
+def teacher(db):
+    return factories.TeacherProfileFactory()
+
+
+@pytest.fixture
+def other_teacher(db):
+    return factories.TeacherProfileFactory()
+
+
+@pytest.fixture
+def classroom(teacher):
+    return factories.ClassroomFactory(teachers=[teacher])
+
+
+@pytest.fixture
+def child(classroom):
+    return factories.ChildProfileFactory(classroom=classroom)
+
+
+@pytest.fixture
+def other_child(db):
+    return factories.ChildProfileFactory()
