@@ -77,7 +77,9 @@ class ChildProfileFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     user = factory.SubFactory(
-        UserFactory, role=User.Role.CHILD, username=factory.LazyFunction(lambda: f"child-{uuid.uuid4().hex[:12]}")
+        UserFactory,
+        role=User.Role.CHILD,
+        username=factory.LazyFunction(lambda: f"child-{uuid.uuid4().hex[:12]}"),
     )
     display_name = factory.Sequence(lambda n: f"Child {n}")
     classroom = factory.SubFactory(ClassroomFactory)
@@ -85,7 +87,9 @@ class ChildProfileFactory(factory.django.DjangoModelFactory):
     birth_date = factory.LazyAttribute(lambda o: _birth_date_for(o.kg_level))
     avatar = "fox"
     picture_code = "cat,sun,tree"
-    ml_map = factory.RelatedFactory("tests.factories.MLStudentMapFactory", factory_related_name="child")
+    ml_map = factory.RelatedFactory(
+        "tests.factories.MLStudentMapFactory", factory_related_name="child"
+    )
 
 
 class MLStudentMapFactory(factory.django.DjangoModelFactory):
@@ -215,7 +219,7 @@ class BadgeFactory(factory.django.DjangoModelFactory):
     description = "Well done!"
     icon = "star"
     criterion = Badge.Criterion.QUIZZES_FINISHED
-    threshold = factory.Sequence(lambda n: n + 1)
+    threshold = factory.Sequence(lambda n: n + 100)  # clear of the default badges
 
 
 class AchievementFactory(factory.django.DjangoModelFactory):

@@ -4,12 +4,18 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENT_SETTINGS = {"SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"}
 
 
-def _load_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL"}}
+def _run_with_settings(env: dict[str, str], code: str) -> subprocess.CompletedProcess:
+    """Set Django up in a fresh interpreter with only `env` of our settings variables, then run `code`."""
+    clean = {k: v for k, v in os.environ.items() if k not in ENVIRONMENT_SETTINGS}
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); print('started')"],
+        [
+            sys.executable,
+            "-c",
+            f"import django; django.setup(); from django.conf import settings as s; {code}",
+        ],
         cwd=ROOT,
         env={**clean, "DJANGO_SETTINGS_MODULE": "learnify.settings", **env},
         capture_output=True,
@@ -19,7 +25,7 @@ def _load_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 def test_production_settings_refuse_to_start_without_secret_key():
-    result = _load_settings({"DEBUG": "False"})
+    result = _run_with_settings({"DEBUG": "False"}, "print('started')")
 
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
@@ -27,26 +33,20 @@ def test_production_settings_refuse_to_start_without_secret_key():
 
 
 def test_production_settings_start_with_secret_key():
-    result = _load_settings({"DEBUG": "False", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "learnify.example"})
+    result = _run_with_settings(
+        {"DEBUG": "False", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "learnify.example"},
+        "print('started')",
+    )
 
     assert result.returncode == 0, result.stderr
     assert "started" in result.stdout
 
 
 def test_default_settings_use_embedded_parts():
-    script = (
-        "import django; django.setup(); from django.conf import settings as s; "
+    result = _run_with_settings(
+        {},
         "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'], "
-        "s.CHANNEL_LAYERS['default']['BACKEND'], s.DEBUG)"
-    )
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL"}}
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "learnify.settings"},
-        capture_output=True,
-        text=True,
-        timeout=60,
+        "s.CHANNEL_LAYERS['default']['BACKEND'], s.DEBUG)",
     )
 
     assert result.stdout.split() == [
@@ -58,25 +58,14 @@ def test_default_settings_use_embedded_parts():
 
 
 def test_urls_switch_to_postgresql_pool_and_redis():
-    script = (
-        "import django; django.setup(); from django.conf import settings as s; "
-        "d = s.DATABASES['default']; "
-        "print(d['ENGINE'], d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'], 'pool' in d['OPTIONS'], "
-        "s.CACHES['default']['BACKEND'], s.CHANNEL_LAYERS['default']['BACKEND'])"
-    )
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL"}}
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={
-            **clean,
-            "DJANGO_SETTINGS_MODULE": "learnify.settings",
+    result = _run_with_settings(
+        {
             "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/learnify",
             "REDIS_URL": "redis://127.0.0.1:6379/0",
         },
-        capture_output=True,
-        text=True,
-        timeout=60,
+        "d = s.DATABASES['default']; "
+        "print(d['ENGINE'], d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'], 'pool' in d['OPTIONS'], "
+        "s.CACHES['default']['BACKEND'], s.CHANNEL_LAYERS['default']['BACKEND'])",
     )
 
     assert result.stdout.split() == [

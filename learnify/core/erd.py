@@ -91,7 +91,11 @@ def render_er_diagram() -> str:
             lines.append(_attribute(field))
         lines.append("    }")
         for field in model._meta.get_fields(include_hidden=False):
-            if not field.is_relation or field.auto_created or not field.concrete and not field.many_to_many:
+            if (
+                not field.is_relation
+                or field.auto_created
+                or (not field.concrete and not field.many_to_many)
+            ):
                 continue
             target = field.related_model
             if target not in project:  # Django's own auth tables are not ours to draw

@@ -11,13 +11,19 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def entry(admin_user):
-    return record_audit_event(action="child.viewed", actor=admin_user, target_type="child", target_id=7)
+    return record_audit_event(
+        action="child.viewed", actor=admin_user, target_type="child", target_id=7
+    )
 
 
 def test_record_audit_event_stores_actor_role_and_target(entry, admin_user):
     stored = AuditLog.objects.get(pk=entry.pk)
 
-    assert (stored.actor_id, stored.actor_role, stored.action) == (admin_user.pk, "ADMIN", "child.viewed")
+    assert (stored.actor_id, stored.actor_role, stored.action) == (
+        admin_user.pk,
+        "ADMIN",
+        "child.viewed",
+    )
     assert (stored.target_type, stored.target_id) == ("child", "7")
 
 
@@ -64,10 +70,14 @@ def test_audit_admin_change_page_is_read_only(entry, admin_user, client):
 
 @pytest.mark.postgres
 def test_audit_rows_cannot_be_changed_by_raw_sql_on_postgresql(entry):
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE core_auditlog SET action = 'x' WHERE id = %s", [entry.pk])
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM core_auditlog WHERE id = %s", [entry.pk])
+    for statement in (
+        "UPDATE core_auditlog SET action = 'x' WHERE id = %s",
+        "DELETE FROM core_auditlog WHERE id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [entry.pk])
     assert AuditLog.objects.get(pk=entry.pk).action == "child.viewed"

@@ -78,6 +78,10 @@ def test_two_active_models_are_refused():
 
     from learnify.ai.models import MLModel
 
-    MLModel.objects.create(name="m", version="1", trained_at=timezone.now(), artifact_path="a", is_active=True)
+    MLModel.objects.create(
+        name="m", version="1", trained_at=timezone.now(), artifact_path="a", is_active=True
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
-        MLModel.objects.create(name="m", version="2", trained_at=timezone.now(), artifact_path="b", is_active=True)
+        MLModel.objects.create(
+            name="m", version="2", trained_at=timezone.now(), artifact_path="b", is_active=True
+        )

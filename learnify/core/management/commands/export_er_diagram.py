@@ -12,7 +12,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--output", default=str(Path(settings.BASE_DIR) / "docs" / "schema.md"), help="Where to write."
+            "--output",
+            default=str(Path(settings.BASE_DIR) / "docs" / "schema.md"),
+            help="Where to write.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
