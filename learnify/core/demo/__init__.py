@@ -1,0 +1,1 @@
+"""The demo world: a real kindergarten curriculum, classes and a few weeks of simulated activity."""
