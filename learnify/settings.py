@@ -201,6 +201,15 @@ ML_MODEL_DIR = Path(os.environ.get("ML_MODEL_DIR", BASE_DIR / "var" / "models"))
 ML_DB_USER = os.environ.get("ML_DB_USER", "ml_user")
 ML_DB_PASSWORD = os.environ.get("ML_DB_PASSWORD", "")
 
+# JSON Web Tokens for the apps (PyJWT, HS256 only). A separate key can be rotated without logging out sessions.
+JWT_SIGNING_KEY = os.environ.get("JWT_SIGNING_KEY", "") or SECRET_KEY
+JWT_ISSUER = "learnify"
+JWT_AUDIENCE = "learnify-apps"
+ACCESS_TOKEN_LIFETIME_SECONDS = int(os.environ.get("ACCESS_TOKEN_LIFETIME_SECONDS", str(15 * 60)))
+REFRESH_TOKEN_LIFETIME_SECONDS = int(
+    os.environ.get("REFRESH_TOKEN_LIFETIME_SECONDS", str(30 * 24 * 60 * 60))
+)
+
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "learnify-demo")
 
 SESSION_COOKIE_HTTPONLY = True

@@ -188,3 +188,32 @@ class ChildProfile(models.Model):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+
+class RefreshToken(models.Model):
+    """A refresh token, stored as a hash. Each use rotates it; a rotated token used again revokes its family."""
+
+    class RevokedReason(models.TextChoices):
+        ROTATED = "ROTATED", _("Exchanged for a new token")
+        LOGOUT = "LOGOUT", _("Signed out")
+        REUSE = "REUSE", _("A rotated token of its family was used again")
+        PASSWORD_CHANGED = "PASSWORD_CHANGED", _("Password changed")
+        DEACTIVATED = "DEACTIVATED", _("Account deactivated")
+        ERASED = "ERASED", _("Account erased")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
+    # Every token descended from one sign-in shares a family; reuse of any old one revokes them all.
+    family = models.UUIDField(db_index=True)
+    jti = models.UUIDField(unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=20, choices=RevokedReason.choices, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "revoked_at"], name="refresh_user_active")]
+
+    def __str__(self) -> str:
+        state = f"revoked ({self.revoked_reason})" if self.revoked_at else "active"
+        return f"refresh token {self.jti} of user {self.user_id}, {state}"

@@ -7,9 +7,19 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from functools import partial
+
+import pandas as pd
+from django.db import transaction
+from django.utils import timezone
 
 from learnify.accounts.models import ChildProfile
-from learnify.ai.models import LessonInteractionRaw, MLStudentMap, QuizAttemptRaw
+from learnify.ai import selectors
+from learnify.ai.models import LessonInteractionRaw, MLStudentMap, QuizAttemptRaw, Recommendation
+from learnify.ai.reasons import reason_text
+from learnify.core import events
+from learnify.lessons.models import Lesson, Skill
+from recommender.rules import LEVEL_ORDER, ChildState, recommend_by_rules
 
 
 def create_ml_student_map(*, child: ChildProfile) -> MLStudentMap:
@@ -69,3 +79,106 @@ def log_quiz_answers(*, child: ChildProfile, attempt, answers: Iterable) -> list
         for answer in answers
     ]
     return QuizAttemptRaw.objects.bulk_create(rows)
+
+
+def _child_levels(child: ChildProfile) -> list[str]:
+    position = LEVEL_ORDER.index(child.kg_level) if child.kg_level in LEVEL_ORDER else 0
+    return [*LEVEL_ORDER[position : position + 2], "MIXED"]
+
+
+def compute_recommendations(
+    child: ChildProfile, *, now: datetime.datetime | None = None, limit: int = 5
+) -> pd.DataFrame:
+    """Return the child's next lessons (lesson_id, score, reason_code, skill_id, params, source), best first."""
+    now = now or timezone.now()
+    mastery = selectors.mastery_frame(child)
+    state = ChildState(
+        kg_level=child.kg_level,
+        lessons=selectors.lessons_frame(_child_levels(child)),
+        progress=selectors.progress_frame(child),
+        mastery=mastery,
+        attempts=selectors.attempts_frame(child),
+        now=pd.Timestamp(now),
+    )
+    ranked = recommend_by_rules(state, limit=limit)
+    ranked["source"] = Recommendation.RULES_SOURCE
+    return ranked
+
+
+@transaction.atomic
+def refresh_recommendations(
+    *, child: ChildProfile, now: datetime.datetime | None = None, limit: int = 5
+) -> list[Recommendation]:
+    """Recompute the child's recommendations and store them as the active set.
+
+    A lesson still recommended keeps its row (and whether it was shown or clicked); pinned ones stay; the rest
+    are retired, not deleted, so what recommendations achieved can be measured. Publishes
+    `recommendations.updated` after commit when the set changed.
+    """
+    ranked = compute_recommendations(child, now=now, limit=limit)
+    current = {
+        rec.lesson_id: rec
+        for rec in Recommendation.objects.select_for_update().filter(child=child, is_active=True)
+    }
+    pinned = [rec for rec in current.values() if rec.pinned]
+    lesson_ids = [int(i) for i in ranked["lesson_id"]]
+    lessons = Lesson.objects.in_bulk(lesson_ids)
+    skills = Skill.objects.in_bulk([int(s) for s in ranked["skill_id"].dropna()])
+    keep, create = [], []
+    rank = len(pinned)
+    for row in ranked.itertuples(index=False):
+        lesson = lessons.get(int(row.lesson_id))
+        if lesson is None:
+            continue
+        skill = (
+            skills.get(int(row.skill_id))
+            if row.skill_id is not None and not pd.isna(row.skill_id)
+            else None
+        )
+        fields = {
+            "score": float(row.score),
+            "reason_code": row.reason_code,
+            "reason": reason_text(
+                code=row.reason_code,
+                child_name=child.display_name,
+                lesson_title=lesson.title,
+                skill_name=skill.name if skill else None,
+                params=row.params,
+            )[:300],
+            "source": row.source,
+        }
+        existing = current.get(lesson.pk)
+        if existing is not None and existing.pinned:
+            continue
+        if existing is not None:
+            for name, value in fields.items():
+                setattr(existing, name, value)
+            existing.rank = rank
+            keep.append(existing)
+        else:
+            create.append(Recommendation(child=child, lesson=lesson, rank=rank, **fields))
+        rank += 1
+    kept_ids = {rec.pk for rec in keep} | {rec.pk for rec in pinned}
+    retired = [rec.pk for rec in current.values() if rec.pk not in kept_ids]
+    changed = bool(create or retired) or any(
+        rec.rank != index
+        for index, rec in enumerate(sorted(current.values(), key=lambda r: r.rank))
+    )
+    if retired:
+        Recommendation.objects.filter(pk__in=retired).update(is_active=False)
+    if keep:
+        Recommendation.objects.bulk_update(
+            keep, ["score", "reason_code", "reason", "source", "rank"]
+        )
+    if create:
+        Recommendation.objects.bulk_create(create)
+    if changed:
+        transaction.on_commit(
+            partial(
+                events.publish_child_event,
+                kind=events.RECOMMENDATIONS_UPDATED,
+                child_id=child.pk,
+                classroom_id=child.classroom_id,
+            )
+        )
+    return list(selectors.active_recommendations(child).select_related("lesson"))

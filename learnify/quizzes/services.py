@@ -12,7 +12,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from learnify.accounts.models import ChildProfile, User
+from learnify.ai import selectors as ai_selectors
 from learnify.ai import services as ai_services
+from learnify.ai.models import Recommendation
 from learnify.core import events
 from learnify.core.exceptions import ConflictError
 from learnify.progress import services as progress_services
@@ -38,6 +40,7 @@ class QuizAttemptOutcome:
     # question id -> whether the child answered it correctly, in question order
     results: dict[int, bool]
     new_achievements: list[Achievement] = field(default_factory=list)
+    recommendations: list[Recommendation] = field(default_factory=list)
     # False when the same client attempt id had been stored before: this is the first result, replayed.
     created: bool = True
 
@@ -86,7 +89,14 @@ def _replay(attempt: QuizAttempt, quiz: Quiz) -> QuizAttemptOutcome:
             "question_id", "correct"
         )
     )
-    return QuizAttemptOutcome(attempt=attempt, results=results, created=False)
+    return QuizAttemptOutcome(
+        attempt=attempt,
+        results=results,
+        recommendations=list(
+            ai_selectors.active_recommendations(attempt.child).select_related("lesson")
+        ),
+        created=False,
+    )
 
 
 def publish_attempt_events(
@@ -119,12 +129,14 @@ def submit_quiz_attempt(
     actor: User,
     started_at: datetime.datetime | None = None,
     finished_at: datetime.datetime | None = None,
+    refresh_recommendations: bool = True,
 ) -> QuizAttemptOutcome:
     """Score a child's answers on the server and store the attempt with everything that follows from it.
 
-    In one transaction: the attempt and every answer, the lesson's progress, new achievements and the raw ML
-    rows; events go out after commit. The same `client_attempt_id` sent again (a tablet retrying, or two
-    requests at once) returns the first result and stores nothing new.
+    In one transaction: the attempt and every answer, the lesson's progress, new achievements, the raw ML
+    rows and the child's refreshed recommendations; events go out after commit. The same `client_attempt_id`
+    sent again (a tablet retrying, or two requests at once) returns the first result and stores nothing new.
+    `refresh_recommendations=False` is for replaying history (the demo simulator), which refreshes once after.
 
     Raises PermissionDenied, ValidationError for answers that do not fit the quiz, ConflictError when the attempt id
     was used for another quiz.
@@ -199,6 +211,11 @@ def submit_quiz_attempt(
                 row.question = questions[row.question_id]
             ai_services.log_quiz_answers(child=child, attempt=attempt, answers=stored)
             new_achievements = progress_services.award_new_achievements(child=child, at=finished_at)
+            recommendations = (
+                ai_services.refresh_recommendations(child=child, now=finished_at)
+                if refresh_recommendations
+                else []
+            )
             transaction.on_commit(
                 partial(
                     publish_attempt_events,
@@ -217,5 +234,9 @@ def submit_quiz_attempt(
             raise
         return _replay(existing, quiz)
     return QuizAttemptOutcome(
-        attempt=attempt, results=results, new_achievements=new_achievements, created=True
+        attempt=attempt,
+        results=results,
+        new_achievements=new_achievements,
+        recommendations=recommendations,
+        created=True,
     )

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from learnify.accounts.models import ChildProfile
+from learnify.ai.services import refresh_recommendations
 from learnify.lessons.models import Lesson
 from learnify.progress.services import update_lesson_progress
 from learnify.quizzes.models import Question, Quiz, QuizAttempt
@@ -176,6 +177,7 @@ def simulate_child(
                 started_at=moment
                 - datetime.timedelta(seconds=sum(a.seconds or 0 for a in answers)),
                 finished_at=moment,
+                refresh_recommendations=False,
             )
             attempts += 1
             moment += datetime.timedelta(minutes=rng.randrange(2, 10))
@@ -211,6 +213,7 @@ def simulate_activity(
                 total += simulate_child(
                     child=child, lessons=lessons, days=days, rng=random.Random(f"{seed}-{child.pk}")
                 )
+                refresh_recommendations(child=child, now=timezone.now())
         if on_progress:
             on_progress(1)
     return total
