@@ -8,18 +8,22 @@ from __future__ import annotations
 import datetime
 import secrets
 import uuid
+from functools import partial
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from learnify.accounts import permissions
+from learnify.accounts import permissions, sign_in, tokens
 from learnify.accounts.models import (
     AVATARS,
     PICTURE_CODE_LENGTH,
     PICTURE_ICONS,
     ChildProfile,
     Classroom,
+    RefreshToken,
     TeacherProfile,
     User,
     age_on,
@@ -205,4 +209,167 @@ def enrol_child(
         target=child,
         metadata={"classroom_id": classroom.pk, "kg_level": kg_level},
     )
+    return child
+
+
+@transaction.atomic
+def register_teacher(
+    *, username: str, password: str, display_name: str, email: str = "", school_name: str = ""
+) -> TeacherProfile:
+    """Sign a teacher up; the account stays inactive until an admin approves it.
+
+    Raises ValidationError for a taken username or a weak password.
+    """
+    username = username.strip()
+    if not username:
+        raise ValidationError({"username": "Choose a username."})
+    if not display_name.strip():
+        raise ValidationError({"display_name": "Enter your name."})
+    try:
+        validate_password(password, User(username=username, email=email, role=User.Role.TEACHER))
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    teacher = create_teacher(
+        username=username,
+        password=password,
+        display_name=display_name.strip(),
+        email=email,
+        school_name=school_name,
+        approved=False,
+        actor=None,
+    )
+    record_audit_event(
+        action="teacher.registered",
+        actor=None,
+        target=teacher,
+        metadata={"user_id": teacher.user_id},
+    )
+    return teacher
+
+
+@transaction.atomic
+def approve_teacher(*, teacher: TeacherProfile, actor: User) -> TeacherProfile:
+    """Let a signed-up teacher in. Raises PermissionDenied unless the actor is an admin."""
+    if not permissions.is_admin(actor):
+        raise PermissionDenied
+    teacher.approved_at = timezone.now()
+    teacher.approved_by = actor
+    teacher.save(update_fields=["approved_at", "approved_by"])
+    User.objects.filter(pk=teacher.user_id).update(is_active=True)
+    teacher.user.is_active = True
+    record_audit_event(action="teacher.approved", actor=actor, target=teacher)
+    return teacher
+
+
+@transaction.atomic
+def set_user_active(*, user: User, active: bool, actor: User) -> User:
+    """Activate or deactivate an account; deactivation revokes all its tokens. Admins only."""
+    if not permissions.is_admin(actor) or user.pk == actor.pk:
+        raise PermissionDenied
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    if not active:
+        tokens.revoke_all_tokens(user, reason=RefreshToken.RevokedReason.DEACTIVATED)
+    record_audit_event(
+        action="user.activated" if active else "user.deactivated", actor=actor, target=user
+    )
+    return user
+
+
+@transaction.atomic
+def change_password(*, user: User, current_password: str, new_password: str, actor: User) -> User:
+    """Change one's own password; every token issued before is revoked.
+
+    Raises ValidationError for a wrong current password or a weak new one.
+    """
+    if actor.pk != user.pk or user.role == User.Role.CHILD:
+        raise PermissionDenied
+    if not user.check_password(current_password):
+        raise ValidationError({"current_password": "The current password is not right."})
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    tokens.revoke_all_tokens(user, reason=RefreshToken.RevokedReason.PASSWORD_CHANGED)
+    record_audit_event(action="user.password_changed", actor=actor, target=user)
+    return user
+
+
+@transaction.atomic
+def update_profile(
+    *,
+    user: User,
+    actor: User,
+    display_name: str | None = None,
+    email: str | None = None,
+    school_name: str | None = None,
+    avatar: str | None = None,
+) -> User:
+    """Update the signed-in user's own profile: a teacher's name, email and school, a child's avatar.
+
+    Raises ValidationError for fields the user's role does not have or bad values.
+    """
+    if actor.pk != user.pk:
+        raise PermissionDenied
+    changed: list[str] = []
+    if user.role == User.Role.CHILD:
+        if display_name is not None or email is not None or school_name is not None:
+            raise ValidationError("A child can only choose their avatar.")
+        if avatar is not None:
+            if avatar not in AVATARS:
+                raise ValidationError({"avatar": "Choose one of the avatars."})
+            ChildProfile.objects.filter(user=user).update(avatar=avatar)
+            changed.append("avatar")
+    else:
+        if avatar is not None:
+            raise ValidationError({"avatar": "Only children have avatars."})
+        if email is not None:
+            email = email.strip()
+            if email:
+                validate_email(email)
+            user.email = email
+            user.save(update_fields=["email"])
+            changed.append("email")
+        profile = getattr(user, "teacher_profile", None)
+        if profile is not None and (display_name is not None or school_name is not None):
+            if display_name is not None:
+                if not display_name.strip():
+                    raise ValidationError({"display_name": "Enter your name."})
+                profile.display_name = display_name.strip()[:80]
+                changed.append("display_name")
+            if school_name is not None:
+                profile.school_name = school_name.strip()[:120]
+                changed.append("school_name")
+            profile.save(update_fields=["display_name", "school_name"])
+        elif display_name is not None:
+            user.first_name = display_name.strip()[:150]
+            user.save(update_fields=["first_name"])
+            changed.append("display_name")
+    if changed:
+        record_audit_event(
+            action="user.profile_updated", actor=actor, target=user, metadata={"fields": changed}
+        )
+    return user
+
+
+@transaction.atomic
+def reset_picture_code(*, child: ChildProfile, actor: User) -> ChildProfile:
+    """Give a child a new picture code (the old card stops working) and clear any lock."""
+    if not permissions.can_manage_child(actor, child):
+        raise PermissionDenied
+    child.picture_code = ",".join(generate_picture_code())
+    child.save(update_fields=["picture_code"])
+    transaction.on_commit(partial(sign_in.clear_picture_failures, child))
+    record_audit_event(action="child.picture_code_reset", actor=actor, target=child)
+    return child
+
+
+def unlock_picture_sign_in(*, child: ChildProfile, actor: User) -> ChildProfile:
+    """Lift a child's picture sign-in lock after too many wrong codes."""
+    if not permissions.can_manage_child(actor, child):
+        raise PermissionDenied
+    sign_in.clear_picture_failures(child)
+    record_audit_event(action="child.picture_sign_in_unlocked", actor=actor, target=child)
     return child
