@@ -46,6 +46,8 @@ if DEBUG:
 # How many reverse proxies of ours append to X-Forwarded-For; 0 means the header is ignored (never trusted
 # from clients, so a spoofed header cannot reset a rate-limit counter).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# GraphiQL and introspection: always in DEBUG, in production only when asked for.
+GRAPHIQL = env_bool("GRAPHIQL", False)
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from functools import partial
+from typing import Any
 
 import pandas as pd
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,7 +20,9 @@ from learnify.ai import selectors
 from learnify.ai.models import LessonInteractionRaw, MLStudentMap, QuizAttemptRaw, Recommendation
 from learnify.ai.reasons import reason_text
 from learnify.core import events
+from learnify.core.services import record_audit_event
 from learnify.lessons.models import Lesson, Skill
+from learnify.progress.permissions import can_record_progress
 from recommender.rules import LEVEL_ORDER, ChildState, recommend_by_rules
 
 
@@ -182,3 +186,49 @@ def refresh_recommendations(
             )
         )
     return list(selectors.active_recommendations(child).select_related("lesson"))
+
+
+_EVENT_STATUS = {
+    "SHOWN": (Recommendation.Status.SHOWN, "shown_at"),
+    "CLICKED": (Recommendation.Status.CLICKED, "clicked_at"),
+    "DISMISSED": (Recommendation.Status.DISMISSED, "dismissed_at"),
+}
+# A recommendation only moves forward: once clicked or dismissed, being shown again changes nothing.
+_STATUS_RANK = {"NEW": 0, "SHOWN": 1, "CLICKED": 2, "DISMISSED": 2}
+
+
+@transaction.atomic
+def record_recommendation_event(
+    *, recommendation: Recommendation, event: str, actor: Any
+) -> Recommendation:
+    """Record that a recommendation was shown to, clicked or dismissed by the child (or their teacher).
+
+    Dismissing retires it from the active set, so it is not offered again. Raises PermissionDenied.
+    """
+    if event not in _EVENT_STATUS:
+        raise ValidationError({"event": "Send SHOWN, CLICKED or DISMISSED."})
+    child = recommendation.child
+    if not can_record_progress(actor, child):
+        raise PermissionDenied
+    recommendation = Recommendation.objects.select_for_update().get(pk=recommendation.pk)
+    status, timestamp_field = _EVENT_STATUS[event]
+    now = timezone.now()
+    if getattr(recommendation, timestamp_field) is None:
+        setattr(recommendation, timestamp_field, now)
+    if event == "SHOWN" and recommendation.shown_at is None:
+        recommendation.shown_at = now
+    if event in ("CLICKED", "DISMISSED") and recommendation.shown_at is None:
+        recommendation.shown_at = now  # clicking or dismissing means it was on screen
+    if _STATUS_RANK[status] >= _STATUS_RANK[recommendation.status]:
+        recommendation.status = status
+    if event == "DISMISSED":
+        recommendation.is_active = False
+        recommendation.pinned = False
+    recommendation.save()
+    record_audit_event(
+        action=f"recommendation.{event.lower()}",
+        actor=actor,
+        target=recommendation,
+        metadata={"child_id": child.pk, "lesson_id": recommendation.lesson_id},
+    )
+    return recommendation

@@ -1,7 +1,7 @@
 """Announce what happened to whoever listens: GraphQL subscriptions and the live portal.
 
 Services call the `publish_*` functions through `transaction.on_commit`, so listeners never hear of a change
-that was rolled back. Groups are named `<noun>.<id>`, message types `<noun>.<past verb>`. Payloads carry ids and
+that was rolled back. Groups are named `<noun>.<id>`; each message has a `kind` `<noun>.<past verb>`. Payloads carry ids and
 small numbers only; listeners load what they may see through selectors.
 
 A channel layer that is down (Redis stopped) loses the event, which is logged: the write it announces has
@@ -18,6 +18,10 @@ from channels.layers import get_channel_layer
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
+
+# Every message about a child has this channel-layer type; what happened is in its "kind". One type lets a
+# listener (a subscription, the live portal) receive all of a child's events through one handler.
+CHILD_EVENT = "child.event"
 
 PROGRESS_UPDATED = "progress.updated"
 QUIZ_ATTEMPTED = "quiz.attempted"
@@ -56,7 +60,7 @@ def _child_groups(child_id: int, classroom_id: int | None) -> list[str]:
 def publish_child_event(*, kind: str, child_id: int, classroom_id: int | None, **data: Any) -> None:
     """Tell the child's and the classroom's listeners that `kind` happened to the child."""
     message = {
-        "type": kind,
+        "type": CHILD_EVENT,
         "kind": kind,
         "child_id": child_id,
         "classroom_id": classroom_id,

@@ -1,0 +1,132 @@
+"""Lessons, skills and media."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+import strawberry_django
+from django.db.models import Prefetch, Q, QuerySet
+from strawberry import auto
+from strawberry.types import Info
+from strawberry_django.optimizer import optimize
+
+from learnify.lessons import selectors
+from learnify.lessons.models import Lesson, LessonMedia, Skill
+from learnify.progress.models import Progress
+from schema.base import (
+    KgLevelEnum,
+    MediaKindEnum,
+    NotFound,
+    SkillDomainEnum,
+    current_user,
+    file_url,
+    parse_id,
+    require_user,
+)
+
+if TYPE_CHECKING:
+    from schema.progress import ProgressType
+    from schema.quizzes import QuizType
+
+
+@strawberry_django.type(Skill, name="Skill")
+class SkillType:
+    id: strawberry.ID
+    code: auto
+    name: auto
+    description: auto
+    domain: SkillDomainEnum
+    kg_level: KgLevelEnum
+
+
+@strawberry_django.type(LessonMedia, name="Media")
+class MediaType:
+    id: strawberry.ID
+    kind: MediaKindEnum
+    alt_text: auto
+    content_type: auto
+
+    @strawberry_django.field(only=["file"])
+    def url(self, info: Info) -> str | None:
+        return file_url(info, self.file)
+
+
+@strawberry_django.filter_type(Lesson, name="LessonFilter")
+class LessonFilter:
+    @strawberry_django.filter_field
+    def kg_level(self, queryset: QuerySet, value: KgLevelEnum, prefix: str) -> tuple[QuerySet, Q]:
+        return queryset, Q(**{f"{prefix}kg_level": value.value})
+
+    @strawberry_django.filter_field
+    def skill(self, queryset: QuerySet, value: str, prefix: str) -> tuple[QuerySet, Q]:
+        """Lessons that teach the skill with this code."""
+        matching = Skill.objects.filter(code__iexact=value.strip()).values("lessons")
+        return queryset, Q(**{f"{prefix}pk__in": matching})
+
+    @strawberry_django.filter_field
+    def domain(self, queryset: QuerySet, value: SkillDomainEnum, prefix: str) -> tuple[QuerySet, Q]:
+        matching = Skill.objects.filter(domain=value.value).values("lessons")
+        return queryset, Q(**{f"{prefix}pk__in": matching})
+
+
+def _my_progress_prefetch(info: Info) -> Prefetch:
+    user = current_user(info)
+    child_filter = (
+        Q(child__user_id=user.pk) if getattr(user, "is_authenticated", False) else Q(pk__in=[])
+    )
+    return Prefetch(
+        "progress", queryset=Progress.objects.filter(child_filter), to_attr="my_progress"
+    )
+
+
+@strawberry_django.type(Lesson, name="Lesson")
+class LessonType:
+    id: strawberry.ID
+    title: auto
+    description: auto
+    kg_level: KgLevelEnum
+    estimated_minutes: int
+    order: int
+    is_published: bool
+    skills: list[SkillType]
+    media: list[MediaType]
+    quiz: Annotated[QuizType, strawberry.lazy("schema.quizzes")] | None
+
+    @strawberry_django.field(prefetch_related=[_my_progress_prefetch])
+    def my_progress(
+        self, info: Info
+    ) -> Annotated[ProgressType, strawberry.lazy("schema.progress")] | None:
+        """The signed-in child's progress in this lesson (null for teachers and admins)."""
+        rows = getattr(self, "my_progress", None)
+        if rows is None:
+            rows = list(_my_progress_prefetch(info).queryset.filter(lesson=self))
+        return rows[0] if rows else None
+
+    @classmethod
+    def get_queryset(
+        cls, queryset: QuerySet[Lesson], info: Info, **kwargs: Any
+    ) -> QuerySet[Lesson]:
+        return selectors.lessons_visible_to(current_user(info), base=queryset)
+
+
+def resolve_lessons(info: Info) -> QuerySet[Lesson]:
+    require_user(info)
+    return Lesson.objects.order_by("kg_level", "order", "id")
+
+
+@strawberry.type
+class LessonQuery:
+    lessons: list[LessonType] = strawberry_django.field(
+        resolver=resolve_lessons, filters=LessonFilter, pagination=True
+    )
+
+    @strawberry_django.field
+    def lesson(self, info: Info, id: strawberry.ID) -> LessonType | None:
+        user = require_user(info)
+        found = optimize(
+            selectors.lessons_visible_to(user).filter(pk=parse_id(id, what="id")), info
+        ).first()
+        if found is None:
+            raise NotFound("No such lesson.")
+        return found  # type: ignore[return-value]

@@ -1,0 +1,233 @@
+"""Quizzes as the child sees them (never which choice is right), attempts and submitting one."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+import strawberry_django
+from django.db.models import QuerySet
+from strawberry import auto
+from strawberry.types import Info
+from strawberry_django.optimizer import optimize
+
+from learnify.accounts import selectors as account_selectors
+from learnify.quizzes import selectors
+from learnify.quizzes.models import Answer, Choice, Question, Quiz, QuizAttempt
+from learnify.quizzes.permissions import can_see_correct_answers
+from learnify.quizzes.services import AnswerSubmission, submit_quiz_attempt
+from schema.base import (
+    BadUserInput,
+    NotFound,
+    QuestionKindEnum,
+    current_user,
+    file_url,
+    parse_id,
+    require_user,
+)
+
+if TYPE_CHECKING:
+    from schema.lessons import LessonType
+    from schema.progress import AchievementType
+    from schema.recommendations import RecommendationType
+
+MAX_ANSWERS = 50
+
+
+@strawberry_django.type(Choice, name="Choice")
+class ChoiceType:
+    id: strawberry.ID
+    label: auto
+
+    @strawberry_django.field(only=["image"])
+    def image_url(self, info: Info) -> str | None:
+        return file_url(info, self.image)
+
+    @strawberry_django.field(only=["audio"])
+    def audio_url(self, info: Info) -> str | None:
+        return file_url(info, self.audio)
+
+    @strawberry_django.field(only=["is_correct"])
+    def is_correct(self, info: Info) -> bool | None:
+        """Whether this choice is right: for teachers and admins only, always null for children."""
+        return self.is_correct if can_see_correct_answers(current_user(info)) else None
+
+
+def _scrambled(choices: list[Choice], question_id: int) -> list[Choice]:
+    # An ordering question's choices are stored in the right order; the child must not receive them so.
+    # The scramble is stable (the same every time) so a tablet that reloads shows the same puzzle.
+    def key(choice: Choice) -> str:
+        return hashlib.sha256(f"{question_id}:{choice.pk}".encode()).hexdigest()
+
+    scrambled = sorted(choices, key=key)
+    if len(scrambled) > 1 and [c.pk for c in scrambled] == [c.pk for c in choices]:
+        scrambled = scrambled[1:] + scrambled[:1]
+    return scrambled
+
+
+@strawberry_django.type(Question, name="Question")
+class QuestionType:
+    id: strawberry.ID
+    prompt: auto
+    kind: QuestionKindEnum
+    order: int
+
+    @strawberry_django.field(only=["prompt_image"])
+    def prompt_image_url(self, info: Info) -> str | None:
+        return file_url(info, self.prompt_image)
+
+    @strawberry_django.field(only=["prompt_audio"])
+    def prompt_audio_url(self, info: Info) -> str | None:
+        return file_url(info, self.prompt_audio)
+
+    @strawberry_django.field(prefetch_related=["choices"], only=["kind"])
+    def choices(self, info: Info) -> list[ChoiceType]:
+        choices = sorted(self.choices.all(), key=lambda c: (c.order, c.pk))
+        if self.kind == Question.Kind.ORDERING and not can_see_correct_answers(current_user(info)):
+            return _scrambled(choices, self.pk)  # type: ignore[return-value]
+        return choices  # type: ignore[return-value]
+
+
+@strawberry_django.type(Quiz, name="Quiz")
+class QuizType:
+    id: strawberry.ID
+    title: auto
+    pass_mark: float
+    is_published: bool
+    lesson: Annotated[LessonType, strawberry.lazy("schema.lessons")]
+    questions: list[QuestionType]
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet[Quiz], info: Info, **kwargs: Any) -> QuerySet[Quiz]:
+        return selectors.quizzes_visible_to(current_user(info), base=queryset)
+
+
+@strawberry_django.type(Answer, name="Answer")
+class AnswerType:
+    correct: bool
+    seconds: int | None
+    question: QuestionType
+
+    @strawberry_django.field(only=["question_id"])
+    def question_id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.question_id))
+
+    @strawberry_django.field(only=["chosen_order"])
+    def choice_ids(self) -> list[strawberry.ID]:
+        return [strawberry.ID(str(i)) for i in self.chosen_order]
+
+
+@strawberry_django.type(QuizAttempt, name="QuizAttempt")
+class QuizAttemptType:
+    id: strawberry.ID
+    quiz: QuizType
+    score: float
+    correct_count: int
+    question_count: int
+    started_at: datetime.datetime
+    finished_at: datetime.datetime | None
+    answers: list[AnswerType]
+
+    @classmethod
+    def get_queryset(
+        cls, queryset: QuerySet[QuizAttempt], info: Info, **kwargs: Any
+    ) -> QuerySet[QuizAttempt]:
+        return selectors.attempts_visible_to(current_user(info), base=queryset)
+
+
+@strawberry.type(name="AnswerResult")
+class AnswerResultType:
+    question_id: strawberry.ID
+    correct: bool
+
+
+@strawberry.type(name="QuizAttemptResult")
+class QuizAttemptResultType:
+    attempt: QuizAttemptType
+    answers: list[AnswerResultType]
+    new_achievements: list[Annotated[AchievementType, strawberry.lazy("schema.progress")]]
+    recommendations: list[Annotated[RecommendationType, strawberry.lazy("schema.recommendations")]]
+
+
+@strawberry.input
+class AnswerInput:
+    question_id: strawberry.ID
+    choice_ids: list[strawberry.ID]
+    seconds: int | None = None
+
+
+@strawberry.type
+class QuizQuery:
+    @strawberry_django.field
+    def quiz(self, info: Info, id: strawberry.ID) -> QuizType | None:
+        user = require_user(info)
+        found = optimize(selectors.quizzes_visible_to(user).filter(pk=parse_id(id)), info).first()
+        if found is None:
+            raise NotFound("No such quiz.")
+        return found  # type: ignore[return-value]
+
+
+def acting_child(info: Info, child_id: strawberry.ID | None):
+    """Return the child a write is for: the signed-in child, or the child a teacher names with `childId`."""
+    user = require_user(info)
+    if child_id is None:
+        profile = getattr(user, "child_profile", None) if user.role == "CHILD" else None
+        if profile is None:
+            raise BadUserInput("childId is required when a teacher or admin records for a child.")
+        return profile
+    try:
+        return account_selectors.get_child_for(user, parse_id(child_id, what="childId"))
+    except account_selectors.ObjectDoesNotExist as exc:
+        raise NotFound("No such child.") from exc
+
+
+@strawberry.type
+class QuizMutation:
+    @strawberry.mutation
+    def submit_quiz_attempt(
+        self,
+        info: Info,
+        quiz_id: strawberry.ID,
+        client_attempt_id: str,
+        answers: list[AnswerInput],
+        child_id: strawberry.ID | None = None,
+    ) -> QuizAttemptResultType:
+        """Score and store a child's answers. Sending the same clientAttemptId again returns the first result."""
+        user = require_user(info)
+        child = acting_child(info, child_id)
+        if len(answers) > MAX_ANSWERS:
+            raise BadUserInput(f"At most {MAX_ANSWERS} answers.")
+        quiz = (
+            selectors.quizzes_visible_to(user)
+            .select_related("lesson")
+            .filter(pk=parse_id(quiz_id, what="quizId"))
+            .first()
+        )
+        if quiz is None:
+            raise NotFound("No such quiz.")
+        submissions = [
+            AnswerSubmission(
+                question_id=parse_id(a.question_id, what="questionId"),
+                choice_ids=[parse_id(c, what="choiceIds") for c in a.choice_ids],
+                seconds=a.seconds,
+            )
+            for a in answers
+        ]
+        outcome = submit_quiz_attempt(
+            child=child,
+            quiz=quiz,
+            answers=submissions,
+            client_attempt_id=client_attempt_id,
+            actor=user,
+        )
+        return QuizAttemptResultType(
+            attempt=outcome.attempt,  # type: ignore[arg-type]
+            answers=[
+                AnswerResultType(question_id=strawberry.ID(str(qid)), correct=ok)
+                for qid, ok in outcome.results.items()
+            ],
+            new_achievements=outcome.new_achievements,  # type: ignore[arg-type]
+            recommendations=outcome.recommendations,  # type: ignore[arg-type]
+        )

@@ -1,0 +1,167 @@
+"""Live events over the websocket: progress for teachers' dashboards and the child's new recommendations."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from asgiref.sync import sync_to_async
+from django.utils.dateparse import parse_datetime
+from strawberry.types import Info
+
+from learnify.accounts import selectors as account_selectors
+from learnify.accounts.models import ChildProfile, User
+from learnify.ai import selectors as ai_selectors
+from learnify.core import events
+from learnify.lessons.models import Lesson
+from learnify.progress.models import Badge
+from schema.base import (
+    BadUserInput,
+    Forbidden,
+    NotFound,
+    ProgressStatusEnum,
+    parse_id,
+    require_user,
+)
+
+if TYPE_CHECKING:
+    from schema.accounts import ChildType
+    from schema.lessons import LessonType
+    from schema.progress import BadgeType
+    from schema.recommendations import RecommendationType
+
+PROGRESS_KINDS = {events.PROGRESS_UPDATED, events.QUIZ_ATTEMPTED, events.ACHIEVEMENT_AWARDED}
+
+
+@strawberry.type(name="ProgressEvent")
+class ProgressEventType:
+    kind: str
+    child: Annotated[ChildType, strawberry.lazy("schema.accounts")]
+    lesson: Annotated[LessonType, strawberry.lazy("schema.lessons")] | None
+    badge: Annotated[BadgeType, strawberry.lazy("schema.progress")] | None
+    status: ProgressStatusEnum | None
+    percent: int | None
+    score: float | None
+    occurred_at: datetime.datetime
+
+
+def _groups_for_progress(
+    user: User, classroom_id: Any, child_id: Any
+) -> tuple[list[str], int | None]:
+    """Return the groups to listen to and, when both ids are given, the one child to keep."""
+    only_child = None
+    if child_id is not None:
+        child = (
+            account_selectors.children_visible_to(user)
+            .filter(pk=parse_id(child_id, what="childId"))
+            .first()
+        )
+        if child is None:
+            raise NotFound("No such child.")
+        only_child = child.pk
+    if classroom_id is not None:
+        if user.role == User.Role.CHILD:
+            raise Forbidden("Children can only follow their own progress.")
+        classroom = (
+            account_selectors.classrooms_visible_to(user)
+            .filter(pk=parse_id(classroom_id, what="classroomId"))
+            .first()
+        )
+        if classroom is None:
+            raise NotFound("No such classroom.")
+        return [events.classroom_group(classroom.pk)], only_child
+    if only_child is not None:
+        return [events.child_group(only_child)], None
+    if user.role == User.Role.CHILD:
+        profile = ChildProfile.objects.filter(user=user).first()
+        if profile is None:
+            raise NotFound("No such child.")
+        return [events.child_group(profile.pk)], None
+    if user.role == User.Role.TEACHER:
+        ids = list(account_selectors.classrooms_visible_to(user).values_list("pk", flat=True))
+        return [events.classroom_group(pk) for pk in ids], None
+    raise BadUserInput("Pass classroomId or childId.")
+
+
+def _event_from(message: dict[str, Any]) -> ProgressEventType | None:
+    child = ChildProfile.objects.filter(pk=message["child_id"]).first()
+    if child is None:
+        return None
+    lesson = (
+        Lesson.objects.filter(pk=message["lesson_id"]).first() if message.get("lesson_id") else None
+    )
+    badge = (
+        Badge.objects.filter(pk=message["badge_id"]).first() if message.get("badge_id") else None
+    )
+    status = message.get("status")
+    return ProgressEventType(
+        kind=message["kind"],
+        child=child,  # type: ignore[arg-type]
+        lesson=lesson,  # type: ignore[arg-type]
+        badge=badge,  # type: ignore[arg-type]
+        status=ProgressStatusEnum(status) if status else None,
+        percent=message.get("percent"),
+        score=message.get("score"),
+        occurred_at=parse_datetime(message["occurred_at"])
+        or datetime.datetime.now(tz=datetime.UTC),
+    )
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def progress_events(
+        self,
+        info: Info,
+        classroom_id: strawberry.ID | None = None,
+        child_id: strawberry.ID | None = None,
+    ) -> AsyncGenerator[ProgressEventType, None]:
+        """Progress updates, quiz attempts and badges of the children the subscriber may see, as they happen."""
+        user = await sync_to_async(require_user)(info)
+        groups, only_child = await sync_to_async(_groups_for_progress)(user, classroom_id, child_id)
+        ws = info.context["ws"]
+        async with ws.listen_to_channel(events.CHILD_EVENT, groups=groups) as messages:
+            async for message in messages:
+                if message.get("kind") not in PROGRESS_KINDS:
+                    continue
+                if only_child is not None and message.get("child_id") != only_child:
+                    continue
+                event = await sync_to_async(_event_from)(message)
+                if event is not None:
+                    yield event
+
+    @strawberry.subscription
+    async def recommendations_updated(
+        self, info: Info, child_id: strawberry.ID
+    ) -> AsyncGenerator[
+        list[Annotated[RecommendationType, strawberry.lazy("schema.recommendations")]], None
+    ]:
+        """The child's new recommendations, each time they change."""
+        user = await sync_to_async(require_user)(info)
+
+        def visible_child() -> ChildProfile:
+            child = (
+                account_selectors.children_visible_to(user)
+                .filter(pk=parse_id(child_id, what="childId"))
+                .first()
+            )
+            if child is None:
+                raise NotFound("No such child.")
+            return child
+
+        child = await sync_to_async(visible_child)()
+        ws = info.context["ws"]
+        async with ws.listen_to_channel(
+            events.CHILD_EVENT, groups=[events.child_group(child.pk)]
+        ) as messages:
+            async for message in messages:
+                if message.get("kind") != events.RECOMMENDATIONS_UPDATED:
+                    continue
+                rows = await sync_to_async(
+                    lambda: list(
+                        ai_selectors.active_recommendations(child).select_related("lesson")
+                    )
+                )()
+                yield rows  # type: ignore[misc]

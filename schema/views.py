@@ -1,0 +1,63 @@
+"""The HTTP endpoint of the API and its websocket consumer."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from strawberry.channels import GraphQLWSConsumer
+from strawberry.django.views import GraphQLView
+from strawberry.exceptions import ConnectionRejectionError
+
+from learnify.accounts.tokens import InvalidTokenError, authenticate_access_token
+from schema.schema import introspection_allowed, schema
+
+CONNECTION_INIT_TIMEOUT = datetime.timedelta(seconds=5)
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
+
+
+class LearnifyGraphQLView(GraphQLView):
+    """POST for queries and mutations; GET opens GraphiQL (in DEBUG or with GRAPHIQL=true) or runs a query.
+
+    Mutations over GET are refused by Strawberry; batching is off (the schema's default).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("schema", schema)
+        kwargs.setdefault("graphql_ide", "graphiql" if introspection_allowed() else None)
+        super().__init__(**kwargs)
+
+
+class LearnifyGraphQLWSConsumer(GraphQLWSConsumer):
+    """graphql-transport-ws over Channels, signed in by the `authToken` of `connection_init`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("schema", schema)
+        kwargs.setdefault("connection_init_wait_timeout", CONNECTION_INIT_TIMEOUT)
+        kwargs.setdefault("max_subscriptions_per_connection", MAX_SUBSCRIPTIONS_PER_CONNECTION)
+        super().__init__(**kwargs)
+
+    async def on_ws_connect(self, context: dict[str, Any]) -> Any:
+        params = context.get("connection_params") or {}
+        token = params.get("authToken") if isinstance(params, dict) else None
+        if not isinstance(token, str) or not token:
+            raise ConnectionRejectionError(
+                {"message": "Send authToken in the connection_init payload."}
+            )
+        try:
+            user = await sync_to_async(authenticate_access_token)(token)
+        except InvalidTokenError as exc:
+            raise ConnectionRejectionError({"message": str(exc)}) from exc
+        self.scope["user"] = user
+        return None
+
+    async def connect(self) -> None:
+        # Nobody is signed in until connection_init says who; Channels' own auth middleware is not used here.
+        self.scope["user"] = AnonymousUser()
+        await super().connect()
+
+
+__all__ = ["LearnifyGraphQLView", "LearnifyGraphQLWSConsumer", "settings"]
