@@ -96,8 +96,21 @@ class ErrorCodesExtension(SchemaExtension):
         result = self.execution_context.result
         errors = getattr(result, "errors", None)
         if errors:
-            result.errors = [convert_error(error) for error in errors]  # type: ignore[union-attr]
+            result.errors = [  # type: ignore[union-attr]
+                error if (error.extensions or {}).get("code") else convert_error(error)
+                for error in errors
+            ]
         # Errors found before execution (parse, validation) are kept on the context, not the result.
         pre = getattr(self.execution_context, "pre_execution_errors", None)
         if pre:
             self.execution_context.pre_execution_errors = [convert_error(error) for error in pre]
+
+    def on_stream_result(self, result: object) -> Iterator[None]:
+        # Each event of a subscription is a result of its own, sent before on_operation ends.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [  # type: ignore[attr-defined]
+                error if (error.extensions or {}).get("code") else convert_error(error)
+                for error in errors
+            ]
+        yield None

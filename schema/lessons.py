@@ -1,6 +1,8 @@
-"""Lessons, skills and media."""
+"""Lessons, skills and media.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: strawberry-django reads the `lessons` field's list type when it
+builds the field's filter and pagination arguments, and a string annotation hides it.
+"""
 
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -91,12 +93,12 @@ class LessonType:
     is_published: bool
     skills: list[SkillType]
     media: list[MediaType]
-    quiz: Annotated[QuizType, strawberry.lazy("schema.quizzes")] | None
+    quiz: Annotated["QuizType", strawberry.lazy("schema.quizzes")] | None
 
     @strawberry_django.field(prefetch_related=[_my_progress_prefetch])
     def my_progress(
         self, info: Info
-    ) -> Annotated[ProgressType, strawberry.lazy("schema.progress")] | None:
+    ) -> Annotated["ProgressType", strawberry.lazy("schema.progress")] | None:
         """The signed-in child's progress in this lesson (null for teachers and admins)."""
         rows = getattr(self, "my_progress", None)
         if rows is None:
@@ -107,18 +109,16 @@ class LessonType:
     def get_queryset(
         cls, queryset: QuerySet[Lesson], info: Info, **kwargs: Any
     ) -> QuerySet[Lesson]:
-        return selectors.lessons_visible_to(current_user(info), base=queryset)
-
-
-def resolve_lessons(info: Info) -> QuerySet[Lesson]:
-    require_user(info)
-    return Lesson.objects.order_by("kg_level", "order", "id")
+        # Anonymous callers get an error rather than an empty list: the app should sign in, not show nothing.
+        return selectors.lessons_visible_to(require_user(info), base=queryset)
 
 
 @strawberry.type
 class LessonQuery:
     lessons: list[LessonType] = strawberry_django.field(
-        resolver=resolve_lessons, filters=LessonFilter, pagination=True
+        filters=LessonFilter,
+        pagination=True,
+        description="Lessons the caller may open, in curriculum order; at most 100 a page.",
     )
 
     @strawberry_django.field
