@@ -50,3 +50,6 @@ docs: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .mypy_cache .ruff_cache
+
+schema: install
+	$(BIN)/python manage.py export_schema schema.schema:schema --path schema.graphql

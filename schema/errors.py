@@ -88,6 +88,13 @@ def convert_error(error: GraphQLError) -> GraphQLError:
     )
 
 
+def with_codes(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """Return `errors` with every error converted, leaving those that already carry a code."""
+    return [
+        error if (error.extensions or {}).get("code") else convert_error(error) for error in errors
+    ]
+
+
 class ErrorCodesExtension(SchemaExtension):
     """Give every error in a result a code, and mask what nobody meant to say."""
 
@@ -103,7 +110,7 @@ class ErrorCodesExtension(SchemaExtension):
         # Errors found before execution (parse, validation) are kept on the context, not the result.
         pre = getattr(self.execution_context, "pre_execution_errors", None)
         if pre:
-            self.execution_context.pre_execution_errors = [convert_error(error) for error in pre]
+            self.execution_context.pre_execution_errors = with_codes(pre)
 
     def on_stream_result(self, result: object) -> Iterator[None]:
         # Each event of a subscription is a result of its own, sent before on_operation ends.

@@ -8,11 +8,15 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
 from strawberry.channels import GraphQLWSConsumer
 from strawberry.django.views import GraphQLView
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from learnify.accounts.tokens import InvalidTokenError, authenticate_access_token
+from schema.errors import with_codes
 from schema.schema import introspection_allowed, schema
 
 CONNECTION_INIT_TIMEOUT = datetime.timedelta(seconds=5)
@@ -29,6 +33,12 @@ class LearnifyGraphQLView(GraphQLView):
         kwargs.setdefault("schema", schema)
         kwargs.setdefault("graphql_ide", "graphiql" if introspection_allowed() else None)
         super().__init__(**kwargs)
+
+    def process_result(self, request: HttpRequest, result: ExecutionResult) -> GraphQLHTTPResponse:
+        # Errors raised while parsing (the token limit) skip the extensions' hooks: give them codes here.
+        if result.errors:
+            result.errors = with_codes(result.errors)
+        return super().process_result(request, result)
 
 
 class LearnifyGraphQLWSConsumer(GraphQLWSConsumer):
