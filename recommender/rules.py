@@ -54,8 +54,8 @@ def allowed_levels(kg_level: str, mastery: pd.DataFrame) -> set[str]:
     return levels
 
 
-def _last_scores(attempts: pd.DataFrame, skill_id: int, n: int = 2) -> list[float]:
-    if attempts.empty:
+def _last_scores(attempts: pd.DataFrame, skill_id: int | None, n: int = 2) -> list[float]:
+    if attempts.empty or skill_id is None:
         return []
     has_skill = attempts["skill_ids"].map(lambda ids: skill_id in ids)
     recent = attempts[has_skill].sort_values("finished_at").tail(n)
@@ -97,12 +97,14 @@ def recommend_by_rules(state: ChildState, *, limit: int = 5) -> pd.DataFrame:
             continue
         status, percent = status_of(lesson.lesson_id)
         skills = list(lesson.skill_ids)
-        bands = [(skill, *band_of(skill)) for skill in skills]
-        weakest = min(
-            (b for b in bands if b[1] is not None),
-            key=lambda b: b[2],
-            default=(skills[0] if skills else None, None, None),
-        )
+        # The lesson's weakest practised skill drives gap and review decisions; unpractised skills have no band.
+        practised = [(skill, *band_of(skill)) for skill in skills if band_of(skill)[1] is not None]
+        weakest_skill: int | None = skills[0] if skills else None
+        weakest_band: str | None = None
+        weakest_estimate = 0.5
+        if practised:
+            weakest_skill, weakest_band, estimate = min(practised, key=lambda b: float(b[2] or 0.0))
+            weakest_estimate = float(estimate or 0.0)
         prereq_low = any(band_of(p)[0] == LOW for p in lesson.prereq_skill_ids)
         level_bonus = 0.0 if lesson.kg_level in (state.kg_level, MIXED) else -0.1
         if status == "IN_PROGRESS":
@@ -111,34 +113,34 @@ def recommend_by_rules(state: ChildState, *, limit: int = 5) -> pd.DataFrame:
                     "lesson_id": lesson.lesson_id,
                     "score": 0.9 + 0.05 * percent / 100,
                     "reason_code": RESUME,
-                    "skill_id": weakest[0],
+                    "skill_id": weakest_skill,
                     "params": {"percent": percent},
                 }
             )
         elif status == "COMPLETED":
-            if weakest[1] == LOW:
+            if weakest_band == LOW:
                 candidates.append(
                     {
                         "lesson_id": lesson.lesson_id,
-                        "score": 0.5 + (0.55 - weakest[2]) / 2,
+                        "score": 0.5 + (0.55 - weakest_estimate) / 2,
                         "reason_code": REVIEW,
-                        "skill_id": weakest[0],
+                        "skill_id": weakest_skill,
                         "params": {
-                            "estimate": weakest[2],
-                            "last_scores": _last_scores(state.attempts, weakest[0]),
+                            "estimate": weakest_estimate,
+                            "last_scores": _last_scores(state.attempts, weakest_skill),
                         },
                     }
                 )
-        elif weakest[1] == LOW and not prereq_low:
+        elif weakest_band == LOW and not prereq_low:
             candidates.append(
                 {
                     "lesson_id": lesson.lesson_id,
-                    "score": 0.8 + (0.55 - weakest[2]) / 2 + level_bonus,
+                    "score": 0.8 + (0.55 - weakest_estimate) / 2 + level_bonus,
                     "reason_code": SKILL_GAP,
-                    "skill_id": weakest[0],
+                    "skill_id": weakest_skill,
                     "params": {
-                        "estimate": weakest[2],
-                        "last_scores": _last_scores(state.attempts, weakest[0]),
+                        "estimate": weakest_estimate,
+                        "last_scores": _last_scores(state.attempts, weakest_skill),
                     },
                 }
             )
@@ -152,7 +154,7 @@ def recommend_by_rules(state: ChildState, *, limit: int = 5) -> pd.DataFrame:
                     "score": 0.6 + level_bonus - 0.01 * min(lesson.order, 10),
                     "reason_code": code,
                     "skill_id": skills[0],
-                    "params": {"band": weakest[1]},
+                    "params": {"band": weakest_band},
                 }
             )
         else:

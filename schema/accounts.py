@@ -58,9 +58,9 @@ class ClassroomType:
     teachers: list[TeacherType]
 
     @strawberry_django.field(only=["class_code"])
-    def class_code(self, info: Info) -> str | None:
+    def class_code(self, root: Classroom, info: Info) -> str | None:
         """The code children type to sign in; for the class's teachers and admins."""
-        return self.class_code if _is_staff_role(info) else None
+        return root.class_code if _is_staff_role(info) else None
 
     children: list[Annotated[ChildType, strawberry.lazy("schema.accounts")]]
 
@@ -82,13 +82,13 @@ class ChildType:
     achievements: list[Annotated[AchievementType, strawberry.lazy("schema.progress")]]
 
     @strawberry_django.field(only=["birth_date"])
-    def age(self) -> int | None:
-        return self.age
+    def age(self, root: ChildProfile) -> int | None:
+        return root.age
 
     @strawberry_django.field(only=["picture_code"])
-    def picture_code(self, info: Info) -> list[str] | None:
+    def picture_code(self, root: ChildProfile, info: Info) -> list[str] | None:
         """The child's 3-picture sign-in code: for their teachers and admins, never for children."""
-        return self.picture_code_icons if _is_staff_role(info) else None
+        return root.picture_code_icons if _is_staff_role(info) else None
 
     @strawberry_django.field(
         prefetch_related=[
@@ -102,13 +102,13 @@ class ChildType:
         ]
     )
     def recommendations(
-        self, limit: int = 5
+        self, root: ChildProfile, limit: int = 5
     ) -> list[Annotated[RecommendationType, strawberry.lazy("schema.recommendations")]]:
         """The child's current recommendations, best first."""
         limit = max(0, min(limit, MAX_RECOMMENDATIONS))
-        rows = getattr(self, "active_recommendations", None)
+        rows = getattr(root, "active_recommendations", None)
         if rows is None:
-            rows = list(ai_selectors.active_recommendations(self).select_related("lesson"))
+            rows = list(ai_selectors.active_recommendations(root).select_related("lesson"))
         return rows[:limit]
 
     @strawberry_django.field(
@@ -123,25 +123,27 @@ class ChildType:
         ]
     )
     def quiz_attempts(
-        self, limit: int = 20
+        self, root: ChildProfile, limit: int = 20
     ) -> list[Annotated[QuizAttemptType, strawberry.lazy("schema.quizzes")]]:
         """The child's latest quiz attempts, newest first."""
         limit = max(0, min(limit, MAX_ATTEMPTS))
-        rows = getattr(self, "recent_attempts", None)
+        rows = getattr(root, "recent_attempts", None)
         if rows is None:
             rows = list(
-                self.quiz_attempts.select_related("quiz").order_by("-started_at", "-id")[:limit]
+                root.quiz_attempts.select_related("quiz").order_by("-started_at", "-id")[:limit]
             )
         return rows[:limit]
 
     @strawberry_django.field
-    def mastery(self) -> list[Annotated[SkillMasteryType, strawberry.lazy("schema.progress")]]:
+    def mastery(
+        self, root: ChildProfile
+    ) -> list[Annotated[SkillMasteryType, strawberry.lazy("schema.progress")]]:
         """How well the child masters each skill they practised (LOW, MEDIUM, HIGH), weakest first."""
         from schema.progress import SkillMasteryType
 
         return [
             SkillMasteryType(skill=m.skill, band=m.band, estimate=m.estimate, attempts=m.attempts)  # type: ignore[arg-type]
-            for m in ai_selectors.mastery_for_child(self)
+            for m in ai_selectors.mastery_for_child(root)
         ]
 
     @classmethod

@@ -50,8 +50,8 @@ class MediaType:
     content_type: auto
 
     @strawberry_django.field(only=["file"])
-    def url(self, info: Info) -> str | None:
-        return file_url(info, self.file)
+    def url(self, root: LessonMedia, info: Info) -> str | None:
+        return file_url(info, root.file)
 
 
 @strawberry_django.filter_type(Lesson, name="LessonFilter")
@@ -97,12 +97,18 @@ class LessonType:
 
     @strawberry_django.field(prefetch_related=[_my_progress_prefetch])
     def my_progress(
-        self, info: Info
+        self, root: Lesson, info: Info
     ) -> Annotated["ProgressType", strawberry.lazy("schema.progress")] | None:
         """The signed-in child's progress in this lesson (null for teachers and admins)."""
-        rows = getattr(self, "my_progress", None)
+        rows = getattr(root, "my_progress", None)
         if rows is None:
-            rows = list(_my_progress_prefetch(info).queryset.filter(lesson=self))
+            user = current_user(info)
+            authenticated = getattr(user, "is_authenticated", False)
+            rows = (
+                list(Progress.objects.filter(lesson=root, child__user=user))
+                if authenticated
+                else []
+            )
         return rows[0] if rows else None
 
     @classmethod

@@ -42,17 +42,17 @@ class ChoiceType:
     label: auto
 
     @strawberry_django.field(only=["image"])
-    def image_url(self, info: Info) -> str | None:
-        return file_url(info, self.image)
+    def image_url(self, root: Choice, info: Info) -> str | None:
+        return file_url(info, root.image)
 
     @strawberry_django.field(only=["audio"])
-    def audio_url(self, info: Info) -> str | None:
-        return file_url(info, self.audio)
+    def audio_url(self, root: Choice, info: Info) -> str | None:
+        return file_url(info, root.audio)
 
     @strawberry_django.field(only=["is_correct"])
-    def is_correct(self, info: Info) -> bool | None:
+    def is_correct(self, root: Choice, info: Info) -> bool | None:
         """Whether this choice is right: for teachers and admins only, always null for children."""
-        return self.is_correct if can_see_correct_answers(current_user(info)) else None
+        return root.is_correct if can_see_correct_answers(current_user(info)) else None
 
 
 def _scrambled(choices: list[Choice], question_id: int) -> list[Choice]:
@@ -75,18 +75,18 @@ class QuestionType:
     order: int
 
     @strawberry_django.field(only=["prompt_image"])
-    def prompt_image_url(self, info: Info) -> str | None:
-        return file_url(info, self.prompt_image)
+    def prompt_image_url(self, root: Question, info: Info) -> str | None:
+        return file_url(info, root.prompt_image)
 
     @strawberry_django.field(only=["prompt_audio"])
-    def prompt_audio_url(self, info: Info) -> str | None:
-        return file_url(info, self.prompt_audio)
+    def prompt_audio_url(self, root: Question, info: Info) -> str | None:
+        return file_url(info, root.prompt_audio)
 
     @strawberry_django.field(prefetch_related=["choices"], only=["kind"])
-    def choices(self, info: Info) -> list[ChoiceType]:
-        choices = sorted(self.choices.all(), key=lambda c: (c.order, c.pk))
-        if self.kind == Question.Kind.ORDERING and not can_see_correct_answers(current_user(info)):
-            return _scrambled(choices, self.pk)  # type: ignore[return-value]
+    def choices(self, root: Question, info: Info) -> list[ChoiceType]:
+        choices = sorted(root.choices.all(), key=lambda c: (c.order, c.pk))
+        if root.kind == Question.Kind.ORDERING and not can_see_correct_answers(current_user(info)):
+            return _scrambled(choices, root.pk)  # type: ignore[return-value]
         return choices  # type: ignore[return-value]
 
 
@@ -111,12 +111,12 @@ class AnswerType:
     question: QuestionType
 
     @strawberry_django.field(only=["question_id"])
-    def question_id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.question_id))
+    def question_id(self, root: Answer) -> strawberry.ID:
+        return strawberry.ID(str(root.question_id))
 
     @strawberry_django.field(only=["chosen_order"])
-    def choice_ids(self) -> list[strawberry.ID]:
-        return [strawberry.ID(str(i)) for i in self.chosen_order]
+    def choice_ids(self, root: Answer) -> list[strawberry.ID]:
+        return [strawberry.ID(str(i)) for i in root.chosen_order]
 
 
 @strawberry_django.type(QuizAttempt, name="QuizAttempt")

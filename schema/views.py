@@ -50,7 +50,7 @@ class LearnifyGraphQLWSConsumer(GraphQLWSConsumer):
         kwargs.setdefault("max_subscriptions_per_connection", MAX_SUBSCRIPTIONS_PER_CONNECTION)
         super().__init__(**kwargs)
 
-    async def on_ws_connect(self, context: dict[str, Any]) -> Any:
+    async def on_ws_connect(self, context: dict[str, Any]) -> Any:  # type: ignore[override]
         params = context.get("connection_params") or {}
         token = params.get("authToken") if isinstance(params, dict) else None
         if not isinstance(token, str) or not token:

@@ -10,7 +10,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["role", "is_active", "is_staff"]
     search_fields = ["username", "email", "first_name"]
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         ("Learnify", {"fields": ("role", "tokens_valid_after")}),
     )
     add_fieldsets = (

@@ -90,23 +90,23 @@ def render_er_diagram() -> str:
         for field in model._meta.concrete_fields:
             lines.append(_attribute(field))
         lines.append("    }")
-        for field in model._meta.get_fields(include_hidden=False):
+        for relation in model._meta.get_fields(include_hidden=False):
             if (
-                not field.is_relation
-                or field.auto_created
-                or (not field.concrete and not field.many_to_many)
+                not relation.is_relation
+                or relation.auto_created
+                or (not relation.concrete and not relation.many_to_many)
             ):
                 continue
-            target = field.related_model
+            target = relation.related_model
             if target not in project:  # Django's own auth tables are not ours to draw
                 continue
-            if field.one_to_one:
+            if relation.one_to_one:
                 shape = _CARDINALITY["o2o"]
-            elif field.many_to_many:
+            elif relation.many_to_many:
                 shape = _CARDINALITY["m2m"]
             else:
-                shape = _CARDINALITY["fk_null" if field.null else "fk"]
-            relations.append(f'    {_entity(model)} {shape} {_entity(target)} : "{field.name}"')
+                shape = _CARDINALITY["fk_null" if relation.null else "fk"]
+            relations.append(f'    {_entity(model)} {shape} {_entity(target)} : "{relation.name}"')
     lines.extend(sorted(relations))
     lines.append("```")
     lines.append("")

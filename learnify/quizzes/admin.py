@@ -45,8 +45,8 @@ class ChoiceAdmin(admin.ModelAdmin):
 class AnswerInline(admin.TabularInline):
     model = Answer
     extra = 0
-    fields = ["question", "correct", "seconds", "chosen_order"]
-    readonly_fields = fields
+    fields = ("question", "correct", "seconds", "chosen_order")
+    readonly_fields = ("question", "correct", "seconds", "chosen_order")
     can_delete = False
 
 

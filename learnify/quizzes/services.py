@@ -113,7 +113,7 @@ def publish_attempt_events(
         score=attempt.score,
         status=progress.status,
         percent=progress.percent,
-        occurred_at=attempt.finished_at.isoformat(),
+        occurred_at=(attempt.finished_at or timezone.now()).isoformat(),
     )
     progress_services.publish_progress_events(
         progress=progress, new_achievements=new_achievements, classroom_id=classroom_id
