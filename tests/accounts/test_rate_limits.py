@@ -44,8 +44,8 @@ def test_limited_account_still_signs_in_from_another_address():
     owner.client.defaults["REMOTE_ADDR"] = "10.9.9.9"
 
     result = owner.query(
-        'mutation { login(username: "%s", password: "%s") { user { id } } }'
-        % (teacher.user.username, factories.DEFAULT_PASSWORD)
+        "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { user { id } } }",
+        {"u": teacher.user.username, "p": factories.DEFAULT_PASSWORD},
     )
 
     assert result.data["login"]["user"]["id"] == str(teacher.user.pk)
