@@ -373,3 +373,143 @@ def unlock_picture_sign_in(*, child: ChildProfile, actor: User) -> ChildProfile:
     sign_in.clear_picture_failures(child)
     record_audit_event(action="child.picture_sign_in_unlocked", actor=actor, target=child)
     return child
+
+
+@transaction.atomic
+def update_classroom(
+    *, classroom: Classroom, name: str, kg_level: str, school_year: str, actor: User
+) -> Classroom:
+    """Rename a classroom or change its level or school year."""
+    if not permissions.can_manage_classroom(actor, classroom):
+        raise PermissionDenied
+    if kg_level not in KgLevel.values:
+        raise ValidationError({"kg_level": "Choose KG1, KG2 or KG3."})
+    clash = Classroom.objects.filter(name__iexact=name, school_year=school_year).exclude(
+        pk=classroom.pk
+    )
+    if clash.exists():
+        raise ValidationError(
+            {"name": "A classroom with this name already exists for that school year."}
+        )
+    changed = [
+        f
+        for f, v in (("name", name), ("kg_level", kg_level), ("school_year", school_year))
+        if getattr(classroom, f) != v
+    ]
+    classroom.name, classroom.kg_level, classroom.school_year = name, kg_level, school_year
+    classroom.save(update_fields=["name", "kg_level", "school_year"])
+    record_audit_event(
+        action="classroom.updated", actor=actor, target=classroom, metadata={"fields": changed}
+    )
+    return classroom
+
+
+@transaction.atomic
+def set_classroom_teachers(
+    *, classroom: Classroom, teachers: list[TeacherProfile], actor: User
+) -> Classroom:
+    """Assign the teachers of a classroom (admins only)."""
+    if not permissions.is_admin(actor):
+        raise PermissionDenied
+    classroom.teachers.set(teachers)
+    record_audit_event(
+        action="classroom.teachers_assigned",
+        actor=actor,
+        target=classroom,
+        metadata={"teacher_ids": sorted(t.pk for t in teachers)},
+    )
+    return classroom
+
+
+@transaction.atomic
+def update_child(
+    *,
+    child: ChildProfile,
+    actor: User,
+    display_name: str,
+    birth_date: datetime.date,
+    kg_level: str | None,
+    avatar: str,
+    classroom: Classroom,
+) -> ChildProfile:
+    """Edit a child, or move them to another classroom the actor teaches.
+
+    Raises PermissionDenied unless the actor manages both the child and the target classroom.
+    """
+    if not permissions.can_manage_child(actor, child) or not permissions.can_manage_classroom(
+        actor, classroom
+    ):
+        raise PermissionDenied
+    display_name = display_name.strip()
+    if not display_name:
+        raise ValidationError({"display_name": "Enter the child's name."})
+    if birth_date > timezone.localdate():
+        raise ValidationError({"birth_date": "The birth date is in the future."})
+    if not kg_level:
+        kg_level = suggest_kg_level(birth_date)
+        if kg_level is None:
+            raise ValidationError(
+                {"kg_level": "This child is not 4, 5 or 6 years old: choose the level yourself."}
+            )
+    if kg_level not in KgLevel.values:
+        raise ValidationError({"kg_level": "Choose KG1, KG2 or KG3."})
+    if avatar not in AVATARS:
+        raise ValidationError({"avatar": "Choose one of the avatars."})
+    moved_from = child.classroom_id if child.classroom_id != classroom.pk else None
+    changed = [
+        name
+        for name, value in (
+            ("display_name", display_name),
+            ("birth_date", birth_date),
+            ("kg_level", kg_level),
+            ("avatar", avatar),
+            ("classroom_id", classroom.pk),
+        )
+        if getattr(child, name) != value
+    ]
+    child.display_name, child.birth_date, child.kg_level, child.avatar = (
+        display_name,
+        birth_date,
+        kg_level,
+        avatar,
+    )
+    child.classroom = classroom
+    child.save()
+    record_audit_event(
+        action="child.moved" if moved_from else "child.updated",
+        actor=actor,
+        target=child,
+        metadata={
+            "fields": changed,
+            **(
+                {"from_classroom_id": moved_from, "to_classroom_id": classroom.pk}
+                if moved_from
+                else {}
+            ),
+        },
+    )
+    return child
+
+
+@transaction.atomic
+def archive_child(*, child: ChildProfile, actor: User) -> ChildProfile:
+    """Archive a child who left: hidden from rosters and sign-in, kept until the retention period ends."""
+    if not permissions.can_manage_child(actor, child):
+        raise PermissionDenied
+    child.archived_at = timezone.now()
+    child.save(update_fields=["archived_at"])
+    User.objects.filter(pk=child.user_id).update(is_active=False)
+    tokens.revoke_all_tokens(child.user, reason=RefreshToken.RevokedReason.DEACTIVATED)
+    record_audit_event(action="child.archived", actor=actor, target=child)
+    return child
+
+
+@transaction.atomic
+def enrol_children(
+    *, rows: list[tuple[str, datetime.date]], classroom: Classroom, actor: User
+) -> list[ChildProfile]:
+    """Enrol several children at once (a CSV upload): all of them, or none if one is refused."""
+    return [
+        enrol_child(display_name=name, birth_date=born, classroom=classroom, actor=actor)
+        for name, born in rows
+    ]

@@ -48,9 +48,10 @@ def check_roster_rate() -> None:
     ratelimit.hit(ROSTER_PER_IP, _ip())
 
 
-def sign_in(*, username: str, password: str) -> TokenPair:
-    """Check a teacher's or admin's password and start a token family.
+def authenticate_with_password(*, username: str, password: str, channel: str = "api") -> User:
+    """Check a teacher's or admin's password, counting the attempt against this address and account.
 
+    Both the API and the portal sign in through here, so both share the same limits and audit entries.
     Raises SignInError on wrong credentials (without saying which part was wrong) and RateLimitedError.
     """
     ip = _ip()
@@ -60,20 +61,29 @@ def sign_in(*, username: str, password: str) -> TokenPair:
     if user is None or user.role == User.Role.CHILD:
         waiting = User.objects.filter(
             username=username, is_active=False, role=User.Role.TEACHER
-        ).exists()
+        ).first()
+        approved_later = waiting is not None and waiting.check_password(password)
         record_audit_event(
             action="auth.login_failed",
             metadata={
                 "username": username[:150],
-                "reason": "inactive" if waiting else "credentials",
+                "channel": channel,
+                "reason": "awaiting approval" if approved_later else "credentials",
             },
         )
-        if waiting and User.objects.get(username=username).check_password(password):
+        if approved_later:
             raise SignInError("Your account is waiting for an admin's approval.")
         raise SignInError("Wrong username or password.")
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-    record_audit_event(action="auth.login", actor=user, target=user)
-    return issue_token_pair(user)
+    record_audit_event(action="auth.login", actor=user, target=user, metadata={"channel": channel})
+    return user
+
+
+def sign_in(*, username: str, password: str) -> TokenPair:
+    """Sign a teacher or admin in to the apps: check the password and start a token family."""
+    return issue_token_pair(
+        authenticate_with_password(username=username, password=password, channel="api")
+    )
 
 
 def _lock_key(child_id: int) -> str:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from learnify.accounts.models import ChildProfile
+from learnify.accounts.permissions import can_manage_child
 from learnify.ai import selectors
 from learnify.ai.models import LessonInteractionRaw, MLStudentMap, QuizAttemptRaw, Recommendation
 from learnify.ai.reasons import reason_text
@@ -230,5 +231,39 @@ def record_recommendation_event(
         actor=actor,
         target=recommendation,
         metadata={"child_id": child.pk, "lesson_id": recommendation.lesson_id},
+    )
+    return recommendation
+
+
+@transaction.atomic
+def set_recommendation_pinned(
+    *, recommendation: Recommendation, pinned: bool, actor: Any
+) -> Recommendation:
+    """Pin a recommendation for a child (kept first on every refresh) or unpin it. Teachers and admins.
+
+    The pin is feedback the recommender keeps: it is stored on the row and audited.
+    """
+    child = recommendation.child
+    if not can_manage_child(actor, child):
+        raise PermissionDenied
+    recommendation = Recommendation.objects.select_for_update().get(pk=recommendation.pk)
+    recommendation.pinned = pinned
+    if pinned:
+        recommendation.is_active = True
+        recommendation.rank = 0
+    recommendation.save(update_fields=["pinned", "is_active", "rank"])
+    record_audit_event(
+        action="recommendation.pinned" if pinned else "recommendation.unpinned",
+        actor=actor,
+        target=recommendation,
+        metadata={"child_id": child.pk, "lesson_id": recommendation.lesson_id},
+    )
+    transaction.on_commit(
+        partial(
+            events.publish_child_event,
+            kind=events.RECOMMENDATIONS_UPDATED,
+            child_id=child.pk,
+            classroom_id=child.classroom_id,
+        )
     )
     return recommendation
