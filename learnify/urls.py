@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
 from learnify.core.health import health
@@ -15,6 +15,7 @@ urlpatterns = [
     # Tokens, not cookies, authenticate the API (sessions are ignored there), so CSRF does not apply.
     path("api/graphql/", csrf_exempt(LearnifyGraphQLView.as_view()), name="graphql"),
     path("admin/", admin.site.urls),
+    path("portal/", include("portal.urls")),
 ]
 
 if settings.DEBUG:
