@@ -200,6 +200,12 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Largest upload per kind of lesson media, in bytes.
+MEDIA_MAX_BYTES = {
+    "image": int(os.environ.get("MEDIA_MAX_IMAGE_BYTES", str(5 * 1024 * 1024))),
+    "audio": int(os.environ.get("MEDIA_MAX_AUDIO_BYTES", str(20 * 1024 * 1024))),
+    "video": int(os.environ.get("MEDIA_MAX_VIDEO_BYTES", str(200 * 1024 * 1024))),
+}
 # The ASGI app serves /static/ itself unless a proxy in front does (SERVE_STATIC=false).
 SERVE_STATIC = env_bool("SERVE_STATIC", True)
 

@@ -8,6 +8,7 @@ import io
 from dataclasses import dataclass, field
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -220,3 +221,12 @@ class ChoiceForm(forms.Form):
     is_correct = forms.BooleanField(label=_("Correct"), required=False)
     image = forms.FileField(label=_("Picture"), required=False)
     audio = forms.FileField(label=_("Sound"), required=False)
+
+
+def apply_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError next to the fields it names (or above the form)."""
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)

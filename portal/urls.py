@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.views import auth, children, classrooms, live
+from portal.views import auth, children, classrooms, lessons, live, quizzes
 
 app_name = "portal"
 
@@ -36,5 +36,55 @@ urlpatterns = [
         "recommendations/<int:pk>/dismiss/",
         children.recommendation_dismiss,
         name="recommendation_dismiss",
+    ),
+    path("lessons/", lessons.lesson_list, name="lesson_list"),
+    path("lessons/new/", lessons.lesson_create, name="lesson_create"),
+    path("lessons/<int:pk>/", lessons.lesson_edit, name="lesson_edit"),
+    path("lessons/<int:pk>/media/", lessons.lesson_media_add, name="lesson_media_add"),
+    path(
+        "lessons/<int:pk>/media/<int:media_pk>/delete/",
+        lessons.lesson_media_delete,
+        name="lesson_media_delete",
+    ),
+    path("lessons/<int:pk>/publish/", lessons.lesson_publish, name="lesson_publish"),
+    path("lessons/<int:pk>/move/", lessons.lesson_move, name="lesson_move"),
+    path("lessons/<int:pk>/quiz/", quizzes.quiz_builder, name="quiz_builder"),
+    path("lessons/<int:pk>/quiz/preview/", quizzes.quiz_preview, name="quiz_preview"),
+    path("lessons/<int:pk>/quiz/publish/", quizzes.quiz_publish, name="quiz_publish"),
+    path("lessons/<int:pk>/quiz/questions/", quizzes.question_add, name="question_add"),
+    path(
+        "lessons/<int:pk>/quiz/questions/<int:question_pk>/",
+        quizzes.question_edit,
+        name="question_edit",
+    ),
+    path(
+        "lessons/<int:pk>/quiz/questions/<int:question_pk>/delete/",
+        quizzes.question_delete,
+        name="question_delete",
+    ),
+    path(
+        "lessons/<int:pk>/quiz/questions/<int:question_pk>/move/",
+        quizzes.question_move,
+        name="question_move",
+    ),
+    path(
+        "lessons/<int:pk>/quiz/questions/<int:question_pk>/choices/",
+        quizzes.choice_add,
+        name="choice_add",
+    ),
+    path(
+        "lessons/<int:pk>/quiz/choices/<int:choice_pk>/toggle/",
+        quizzes.choice_toggle,
+        name="choice_toggle",
+    ),
+    path(
+        "lessons/<int:pk>/quiz/choices/<int:choice_pk>/delete/",
+        quizzes.choice_delete,
+        name="choice_delete",
+    ),
+    path(
+        "lessons/<int:pk>/quiz/choices/<int:choice_pk>/move/",
+        quizzes.choice_move,
+        name="choice_move",
     ),
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -55,18 +54,6 @@ class ChoiceType:
         return root.is_correct if can_see_correct_answers(current_user(info)) else None
 
 
-def _scrambled(choices: list[Choice], question_id: int) -> list[Choice]:
-    # An ordering question's choices are stored in the right order; the child must not receive them so.
-    # The scramble is stable (the same every time) so a tablet that reloads shows the same puzzle.
-    def key(choice: Choice) -> str:
-        return hashlib.sha256(f"{question_id}:{choice.pk}".encode()).hexdigest()
-
-    scrambled = sorted(choices, key=key)
-    if len(scrambled) > 1 and [c.pk for c in scrambled] == [c.pk for c in choices]:
-        scrambled = scrambled[1:] + scrambled[:1]
-    return scrambled
-
-
 @strawberry_django.type(Question, name="Question")
 class QuestionType:
     id: strawberry.ID
@@ -86,7 +73,7 @@ class QuestionType:
     def choices(self, root: Question, info: Info) -> list[ChoiceType]:
         choices = sorted(root.choices.all(), key=lambda c: (c.order, c.pk))
         if root.kind == Question.Kind.ORDERING and not can_see_correct_answers(current_user(info)):
-            return _scrambled(choices, root.pk)  # type: ignore[return-value]
+            return selectors.choices_as_child_sees_them(choices, root.pk)  # type: ignore[return-value]
         return choices  # type: ignore[return-value]
 
 

@@ -17,9 +17,9 @@ from learnify.ai.models import Recommendation
 from learnify.core.services import record_audit_event
 from learnify.progress import selectors as progress_selectors
 from portal.decorators import teacher_required
-from portal.forms import ChildForm, ChildrenCsvForm, parse_children_csv
+from portal.forms import ChildForm, ChildrenCsvForm, apply_service_errors, parse_children_csv
 from portal.http import render_page
-from portal.views.classrooms import apply_service_errors, get_classroom_or_404
+from portal.views.classrooms import get_classroom_or_404
 
 
 def get_child_or_404(request: HttpRequest, pk: int):

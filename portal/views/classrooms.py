@@ -17,7 +17,7 @@ from learnify.accounts.sign_in import picture_sign_in_locked_until
 from learnify.core.services import record_audit_event
 from learnify.progress.selectors import classrooms_with_activity
 from portal.decorators import teacher_required
-from portal.forms import ClassroomForm
+from portal.forms import ClassroomForm, apply_service_errors
 from portal.http import render_page
 
 
@@ -26,15 +26,6 @@ def get_classroom_or_404(request: HttpRequest, pk: int):
         return selectors.get_classroom_for(request.user, pk)
     except ObjectDoesNotExist as exc:
         raise Http404 from exc
-
-
-def apply_service_errors(form, error: ValidationError) -> None:
-    """Show a service's ValidationError next to the fields it names (or above the form)."""
-    if hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _current_school_year() -> str:
