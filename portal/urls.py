@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.views import auth, children, classrooms, lessons, live, quizzes
+from portal.views import auth, children, classrooms, lessons, live, quizzes, reports
 
 app_name = "portal"
 
@@ -14,6 +14,10 @@ urlpatterns = [
     path("classrooms/<int:pk>/edit/", classrooms.classroom_edit, name="classroom_edit"),
     path("classrooms/<int:pk>/cards/", classrooms.classroom_cards, name="classroom_cards"),
     path("classrooms/<int:pk>/live/", live.classroom_live, name="classroom_live"),
+    path("classrooms/<int:pk>/report/", reports.classroom_report_view, name="classroom_report"),
+    path(
+        "classrooms/<int:pk>/report.csv", reports.classroom_report_csv, name="classroom_report_csv"
+    ),
     path("classrooms/<int:pk>/children/new/", children.child_create, name="child_create"),
     path(
         "classrooms/<int:pk>/children/upload/", children.child_bulk_upload, name="child_bulk_upload"

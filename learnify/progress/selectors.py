@@ -7,14 +7,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from learnify.accounts.models import ChildProfile, Classroom
 from learnify.accounts.selectors import children_visible_to, classrooms_visible_to
-from learnify.lessons.models import Lesson
+from learnify.lessons.models import Lesson, Skill
 from learnify.progress.models import Progress
-from learnify.quizzes.models import QuizAttempt
+from learnify.quizzes.models import Answer, QuizAttempt
+from recommender.mastery import estimate_mastery
 
 # A child is "stuck" in a lesson after spending this many times its estimated minutes without finishing.
 STUCK_FACTOR = 2
@@ -187,3 +189,72 @@ def child_activity_by_day(child: ChildProfile, *, days: int = 28) -> list[dict[s
             }
         )
     return series
+
+
+@dataclass
+class MasteryReport:
+    skills: list[Any]
+    rows: list[
+        dict[str, Any]
+    ]  # {"child": ChildProfile, "cells": {skill_id: {"band", "estimate", "attempts"}}}
+    most_missed: list[dict[str, Any]]
+
+
+def classroom_report(
+    classroom: Classroom, *, most_missed: int = 10, min_answers: int = 3
+) -> MasteryReport:
+    """Return each child's mastery per skill and the questions the class gets wrong most, in a few queries."""
+    children = list(
+        ChildProfile.objects.filter(classroom=classroom, archived_at__isnull=True).order_by(
+            "display_name", "id"
+        )
+    )
+    answers = pd.DataFrame(
+        list(
+            Answer.objects.filter(
+                attempt__child__in=children, question__skill__isnull=False
+            ).values_list(
+                "attempt__child_id", "question__skill_id", "correct", "attempt__finished_at"
+            )
+        ),
+        columns=["child_id", "skill_id", "correct", "answered_at"],
+    )
+    cells: dict[int, dict[int, dict[str, Any]]] = {}
+    for child_id, group in answers.groupby("child_id") if not answers.empty else []:
+        frame = estimate_mastery(group[["skill_id", "correct", "answered_at"]])
+        cells[int(child_id)] = {
+            int(row.skill_id): {
+                "band": row.band,
+                "estimate": float(row.estimate),
+                "attempts": int(row.attempts),
+            }
+            for row in frame.itertuples(index=False)
+        }
+    skill_ids = sorted({skill for per_child in cells.values() for skill in per_child})
+    skills = list(Skill.objects.filter(pk__in=skill_ids).order_by("domain", "code"))
+    missed = (
+        Answer.objects.filter(attempt__child__in=children)
+        .values("question_id", "question__prompt", "question__quiz__title")
+        .annotate(answers=Count("id"), wrong=Count("id", filter=Q(correct=False)))
+        .filter(answers__gte=min_answers, wrong__gt=0)
+        .order_by("-wrong", "question_id")[: most_missed * 3]
+    )
+    ranked = sorted(
+        (
+            {
+                "question_id": row["question_id"],
+                "prompt": row["question__prompt"],
+                "quiz": row["question__quiz__title"],
+                "answers": row["answers"],
+                "wrong": row["wrong"],
+                "wrong_rate": round(row["wrong"] / row["answers"], 3),
+            }
+            for row in missed
+        ),
+        key=lambda r: (-r["wrong_rate"], -r["answers"], r["question_id"]),
+    )[:most_missed]
+    return MasteryReport(
+        skills=skills,
+        rows=[{"child": child, "cells": cells.get(child.pk, {})} for child in children],
+        most_missed=ranked,
+    )
