@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.views import auth, children, classrooms, lessons, live, quizzes, reports
+from portal.views import admin_pages, auth, children, classrooms, lessons, live, quizzes, reports
 
 app_name = "portal"
 
@@ -91,4 +91,12 @@ urlpatterns = [
         quizzes.choice_move,
         name="choice_move",
     ),
+    path("teachers/", admin_pages.teacher_list, name="teacher_list"),
+    path("teachers/<int:pk>/", admin_pages.teacher_detail, name="teacher_detail"),
+    path("teachers/<int:pk>/approve/", admin_pages.teacher_approve, name="teacher_approve"),
+    path("teachers/<int:pk>/active/", admin_pages.teacher_set_active, name="teacher_set_active"),
+    path("audit/", admin_pages.audit_list, name="audit_list"),
+    path("audit/export.csv", admin_pages.audit_export, name="audit_export"),
+    path("audit/<int:pk>/", admin_pages.audit_detail, name="audit_detail"),
+    path("analytics/", admin_pages.analytics, name="analytics"),
 ]

@@ -513,3 +513,19 @@ def enrol_children(
         enrol_child(display_name=name, birth_date=born, classroom=classroom, actor=actor)
         for name, born in rows
     ]
+
+
+@transaction.atomic
+def reset_password(*, user: User, new_password: str, actor: User) -> User:
+    """Set a teacher's or admin's password (admins only); all their tokens and sessions stop working."""
+    if not permissions.is_admin(actor) or user.role == User.Role.CHILD:
+        raise PermissionDenied
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    tokens.revoke_all_tokens(user, reason=RefreshToken.RevokedReason.PASSWORD_CHANGED)
+    record_audit_event(action="user.password_reset", actor=actor, target=user)
+    return user
