@@ -64,7 +64,8 @@ def add_question(
         quiz=quiz,
         prompt=prompt.strip(),
         kind=kind,
-        skill=skill,
+        # Mastery is counted per skill: a question without one practises the lesson's first skill.
+        skill=skill or quiz.lesson.skills.order_by("pk").first(),
         order=(quiz.questions.aggregate(m=Max("order"))["m"] or 0) + 1,
     )
     if prompt_image:

@@ -343,5 +343,3 @@ def analytics(request: HttpRequest) -> HttpResponse:
             "nav": "analytics",
         },
     )
-
-

@@ -219,7 +219,11 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "options": {
             "animation": False,
             "scales": {
-                "y": {"beginAtZero": True, "title": {"display": True, "text": str(_("Quizzes"))}},
+                "y": {
+                    "beginAtZero": True,
+                    "ticks": {"precision": 0},
+                    "title": {"display": True, "text": str(_("Quizzes"))},
+                },
                 "y1": {
                     "position": "right",
                     "min": 0,

@@ -159,7 +159,9 @@ def lesson_media_add(request: HttpRequest, pk: int) -> HttpResponse:
             apply_service_errors(form, error)
     status = 400 if form.errors else 200
     if not form.errors:
-        messages.success(request, _("File added."))
+        if not request.htmx:
+            messages.success(request, _("File added."))
+            return redirect("portal:lesson_edit", pk=lesson.pk)
         form = MediaForm()
     return render_page(
         request,
