@@ -1,0 +1,144 @@
+"""Every portal page, opened by each role: the teacher of the class, another teacher, a child and an admin."""
+
+import pytest
+from django.urls import get_resolver
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+ALLOWED, NOT_FOUND, FORBIDDEN = 200, 404, 403
+
+
+@pytest.fixture
+def objects(portal):
+    lesson = factories.LessonFactory(author=portal.teacher, title="Mine")
+    factories.make_quiz(lesson=lesson)
+    from learnify.core.services import record_audit_event
+
+    entry = record_audit_event(action="child.viewed", actor=portal.admin, target=portal.child)
+    return {"lesson": lesson, "entry": entry}
+
+
+def _pages(portal, objects):
+    classroom, child, lesson = portal.classroom.pk, portal.child.pk, objects["lesson"].pk
+    teacher = portal.teacher.pk
+    # (url, teacher of the class, another teacher, admin)
+    return [
+        ("/portal/classrooms/", ALLOWED, ALLOWED, ALLOWED),
+        ("/portal/classrooms/new/", ALLOWED, ALLOWED, ALLOWED),
+        (f"/portal/classrooms/{classroom}/", ALLOWED, NOT_FOUND, ALLOWED),
+        (f"/portal/classrooms/{classroom}/edit/", ALLOWED, NOT_FOUND, ALLOWED),
+        (f"/portal/classrooms/{classroom}/cards/", ALLOWED, NOT_FOUND, ALLOWED),
+        (f"/portal/classrooms/{classroom}/live/", ALLOWED, NOT_FOUND, ALLOWED),
+        (f"/portal/classrooms/{classroom}/report/", ALLOWED, NOT_FOUND, ALLOWED),
+        (f"/portal/classrooms/{classroom}/report.csv", ALLOWED, NOT_FOUND, ALLOWED),
+        (f"/portal/classrooms/{classroom}/children/new/", ALLOWED, NOT_FOUND, ALLOWED),
+        (f"/portal/classrooms/{classroom}/children/upload/", ALLOWED, NOT_FOUND, ALLOWED),
+        (f"/portal/children/{child}/", ALLOWED, NOT_FOUND, ALLOWED),
+        (f"/portal/children/{child}/edit/", ALLOWED, NOT_FOUND, ALLOWED),
+        ("/portal/lessons/", ALLOWED, ALLOWED, ALLOWED),
+        ("/portal/lessons/new/", ALLOWED, ALLOWED, ALLOWED),
+        (f"/portal/lessons/{lesson}/", ALLOWED, FORBIDDEN, ALLOWED),
+        (f"/portal/lessons/{lesson}/quiz/", ALLOWED, FORBIDDEN, ALLOWED),
+        (f"/portal/lessons/{lesson}/quiz/preview/", ALLOWED, FORBIDDEN, ALLOWED),
+        ("/portal/teachers/", FORBIDDEN, FORBIDDEN, ALLOWED),
+        (f"/portal/teachers/{teacher}/", FORBIDDEN, FORBIDDEN, ALLOWED),
+        ("/portal/audit/", FORBIDDEN, FORBIDDEN, ALLOWED),
+        ("/portal/audit/export.csv", FORBIDDEN, FORBIDDEN, ALLOWED),
+        (f"/portal/audit/{objects['entry'].pk}/", FORBIDDEN, FORBIDDEN, ALLOWED),
+        ("/portal/analytics/", FORBIDDEN, FORBIDDEN, ALLOWED),
+    ]
+
+
+def test_every_page_answers_each_role_as_expected(portal, objects):
+    for url, teacher, other, admin in _pages(portal, objects):
+        assert portal.as_teacher.get(url).status_code == teacher, url
+        assert portal.as_other_teacher.get(url).status_code == other, url
+        assert portal.as_admin.get(url).status_code == admin, url
+        assert portal.as_child.get(url).status_code == FORBIDDEN, url
+        response = portal.anonymous.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/portal/login/"), url
+
+
+def test_the_matrix_covers_every_portal_page(portal, objects):
+    """A new page without an entry above fails here."""
+    covered = {url for url, *_ in _pages(portal, objects)}
+    routes = next(p for p in get_resolver().url_patterns if str(p.pattern) == "portal/").url_patterns
+    get_pages = {
+        str(p.pattern)
+        for p in routes
+        if p.name
+        and not any(
+            verb in p.name
+            for verb in (
+                "_add",
+                "_delete",
+                "_move",
+                "_toggle",
+                "_publish",
+                "_pin",
+                "_dismiss",
+                "_approve",
+                "_active",
+                "_archive",
+                "_unlock",
+                "_reset",
+                "logout",
+                "home",
+            )
+        )
+        and p.name not in {"login", "question_edit"}
+    }
+    assert len(get_pages) == len(covered), sorted(get_pages)
+
+
+def test_portal_pages_send_a_csp_without_inline_scripts(portal):
+    response = portal.as_teacher.get("/portal/classrooms/")
+    policy = response["Content-Security-Policy"]
+
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+
+
+def test_login_page_works_without_javascript_and_sets_a_session(portal):
+    from django.test import Client
+
+    from tests.factories import DEFAULT_PASSWORD
+
+    client = Client()
+    page = client.get("/portal/login/").content.decode()
+    assert 'name="csrfmiddlewaretoken"' in page
+
+    response = client.post(
+        "/portal/login/", {"username": portal.teacher.user.username, "password": DEFAULT_PASSWORD}
+    )
+
+    assert response.status_code == 302
+    assert client.get("/portal/classrooms/").status_code == 200
+
+
+def test_wrong_password_is_a_form_error(portal):
+    from django.test import Client
+
+    response = Client().post(
+        "/portal/login/", {"username": portal.teacher.user.username, "password": "nope"}
+    )
+
+    assert response.status_code == 400
+    assert "Wrong username or password." in response.content.decode()
+
+
+def test_portal_post_without_csrf_is_refused(portal):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(portal.teacher.user)
+
+    response = client.post(
+        "/portal/classrooms/new/", {"name": "X", "kg_level": "KG1", "school_year": "2026-2027"}
+    )
+
+    assert response.status_code == 403
