@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from learnify.accounts.models import ChildProfile, Classroom, TeacherProfile, User
+from learnify.core.admin_audit import AuditedAdminMixin
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     list_display = ["username", "role", "is_active", "is_staff", "date_joined", "last_login"]
     list_filter = ["role", "is_active", "is_staff"]
     search_fields = ["username", "email", "first_name"]
@@ -20,7 +21,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(TeacherProfile)
-class TeacherProfileAdmin(admin.ModelAdmin):
+class TeacherProfileAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["display_name", "user", "school_name", "approved_at"]
     list_filter = [("approved_at", admin.EmptyFieldListFilter)]
     search_fields = ["display_name", "user__username", "school_name"]
@@ -28,7 +29,7 @@ class TeacherProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(Classroom)
-class ClassroomAdmin(admin.ModelAdmin):
+class ClassroomAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kg_level", "school_year", "class_code", "archived_at"]
     list_filter = ["kg_level", "school_year", ("archived_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "class_code"]
@@ -36,7 +37,7 @@ class ClassroomAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChildProfile)
-class ChildProfileAdmin(admin.ModelAdmin):
+class ChildProfileAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "display_name",
         "kg_level",

@@ -12,24 +12,25 @@ from learnify.ai.models import (
     StudentFeatures,
     StudentMLDataset,
 )
+from learnify.core.admin_audit import AuditedAdminMixin
 
 
 @admin.register(MLStudentMap)
-class MLStudentMapAdmin(admin.ModelAdmin):
+class MLStudentMapAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["ml_student_id", "child", "created_at"]
     search_fields = ["=ml_student_id", "child__display_name"]
     raw_id_fields = ["child"]
 
 
 @admin.register(PipelineRun)
-class PipelineRunAdmin(admin.ModelAdmin):
+class PipelineRunAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["id", "started_at", "finished_at", "status"]
     list_filter = ["status"]
     search_fields = ["=id"]
 
 
 @admin.register(LessonInteractionRaw)
-class LessonInteractionRawAdmin(admin.ModelAdmin):
+class LessonInteractionRawAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "occurred_at",
         "ml_student_id",
@@ -45,7 +46,7 @@ class LessonInteractionRawAdmin(admin.ModelAdmin):
 
 
 @admin.register(QuizAttemptRaw)
-class QuizAttemptRawAdmin(admin.ModelAdmin):
+class QuizAttemptRawAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "answered_at",
         "ml_student_id",
@@ -61,7 +62,7 @@ class QuizAttemptRawAdmin(admin.ModelAdmin):
 
 
 @admin.register(LessonInteractionClean)
-class LessonInteractionCleanAdmin(admin.ModelAdmin):
+class LessonInteractionCleanAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["occurred_at", "ml_student_id", "lesson_id", "percent", "completed"]
     list_filter = ["completed", "kg_level"]
     search_fields = ["=ml_student_id", "=lesson_id"]
@@ -69,7 +70,7 @@ class LessonInteractionCleanAdmin(admin.ModelAdmin):
 
 
 @admin.register(QuizAttemptClean)
-class QuizAttemptCleanAdmin(admin.ModelAdmin):
+class QuizAttemptCleanAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["answered_at", "ml_student_id", "attempt_id", "question_id", "correct"]
     list_filter = ["correct", "kg_level"]
     search_fields = ["=ml_student_id", "=attempt_id"]
@@ -77,14 +78,14 @@ class QuizAttemptCleanAdmin(admin.ModelAdmin):
 
 
 @admin.register(StudentFeatures)
-class StudentFeaturesAdmin(admin.ModelAdmin):
+class StudentFeaturesAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["ml_student_id", "skill_id", "as_of", "attempts", "accuracy", "ability"]
     search_fields = ["=ml_student_id", "=skill_id"]
     show_full_result_count = False
 
 
 @admin.register(StudentMLDataset)
-class StudentMLDatasetAdmin(admin.ModelAdmin):
+class StudentMLDatasetAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "attempted_at",
         "ml_student_id",
@@ -98,14 +99,14 @@ class StudentMLDatasetAdmin(admin.ModelAdmin):
 
 
 @admin.register(MLModel)
-class MLModelAdmin(admin.ModelAdmin):
+class MLModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "version", "trained_at", "training_rows", "is_active"]
     list_filter = ["is_active", "name"]
     search_fields = ["name", "version"]
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(admin.ModelAdmin):
+class RecommendationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "child",
         "lesson",

@@ -3,11 +3,12 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from learnify.core.admin_audit import AuditedAdminMixin
 from learnify.core.models import AuditLog
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Read-only: the audit log is append-only, in the admin as everywhere else."""
 
     list_display = [

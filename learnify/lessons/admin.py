@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from learnify.core.admin_audit import AuditedAdminMixin
 from learnify.lessons.models import Lesson, LessonMedia, Skill
 
 
 @admin.register(Skill)
-class SkillAdmin(admin.ModelAdmin):
+class SkillAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "domain", "kg_level"]
     list_filter = ["domain", "kg_level"]
     search_fields = ["code", "name", "description"]
@@ -19,7 +20,7 @@ class LessonMediaInline(admin.TabularInline):
 
 
 @admin.register(Lesson)
-class LessonAdmin(admin.ModelAdmin):
+class LessonAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["title", "kg_level", "order", "estimated_minutes", "is_published", "author"]
     list_filter = ["kg_level", "is_published", "skills__domain"]
     search_fields = ["title", "description", "skills__code", "skills__name"]
@@ -29,7 +30,7 @@ class LessonAdmin(admin.ModelAdmin):
 
 
 @admin.register(LessonMedia)
-class LessonMediaAdmin(admin.ModelAdmin):
+class LessonMediaAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["lesson", "kind", "alt_text", "content_type", "size_bytes", "created_at"]
     list_filter = ["kind"]
     search_fields = ["lesson__title", "alt_text"]

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from learnify.core.admin_audit import AuditedAdminMixin
 from learnify.quizzes.models import Answer, Choice, Question, Quiz, QuizAttempt
 
 
@@ -11,7 +12,7 @@ class QuestionInline(admin.TabularInline):
 
 
 @admin.register(Quiz)
-class QuizAdmin(admin.ModelAdmin):
+class QuizAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["title", "lesson", "pass_mark", "is_published"]
     list_filter = ["is_published", "lesson__kg_level"]
     search_fields = ["title", "lesson__title"]
@@ -26,7 +27,7 @@ class ChoiceInline(admin.TabularInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["prompt", "quiz", "kind", "skill", "order"]
     list_filter = ["kind", "skill__domain"]
     search_fields = ["prompt", "quiz__title"]
@@ -35,7 +36,7 @@ class QuestionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Choice)
-class ChoiceAdmin(admin.ModelAdmin):
+class ChoiceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["label", "question", "is_correct", "order"]
     list_filter = ["is_correct"]
     search_fields = ["label", "question__prompt"]
@@ -51,7 +52,7 @@ class AnswerInline(admin.TabularInline):
 
 
 @admin.register(QuizAttempt)
-class QuizAttemptAdmin(admin.ModelAdmin):
+class QuizAttemptAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["child", "quiz", "score", "correct_count", "question_count", "finished_at"]
     list_filter = [("finished_at", admin.DateFieldListFilter), "quiz__lesson__kg_level"]
     search_fields = ["client_attempt_id", "child__display_name", "quiz__title"]
@@ -61,7 +62,7 @@ class QuizAttemptAdmin(admin.ModelAdmin):
 
 
 @admin.register(Answer)
-class AnswerAdmin(admin.ModelAdmin):
+class AnswerAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["attempt", "question", "correct", "seconds"]
     list_filter = ["correct"]
     search_fields = ["question__prompt", "attempt__client_attempt_id"]

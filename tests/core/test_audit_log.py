@@ -81,3 +81,30 @@ def test_audit_rows_cannot_be_changed_by_raw_sql_on_postgresql(entry):
         ):
             cursor.execute(statement, [entry.pk])
     assert AuditLog.objects.get(pk=entry.pk).action == "child.viewed"
+
+
+def test_django_admin_changes_are_audited(admin_user, client):
+    from tests.factories import TeacherProfileFactory
+
+    teacher = TeacherProfileFactory()
+    client.force_login(admin_user)
+
+    response = client.post(
+        f"/admin/accounts/teacherprofile/{teacher.pk}/change/",
+        {
+            "user": teacher.user_id,
+            "display_name": "Renamed",
+            "school_name": "",
+            "approved_at_0": "",
+            "approved_at_1": "",
+            "approved_by": "",
+        },
+    )
+
+    assert response.status_code == 302
+    entry = AuditLog.objects.get(action="admin.changed")
+    assert (entry.actor_id, entry.target_type, entry.target_id) == (
+        admin_user.pk,
+        "accounts.teacherprofile",
+        str(teacher.pk),
+    )
