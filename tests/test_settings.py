@@ -76,3 +76,50 @@ def test_urls_switch_to_postgresql_pool_and_redis():
         "django_redis.cache.RedisCache",
         "channels_redis.core.RedisChannelLayer",
     ]
+
+
+def test_production_settings_pass_the_deploy_check_with_no_warning():
+    env = {k: v for k, v in os.environ.items() if k not in ENVIRONMENT_SETTINGS}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "learnify.settings",
+            "DEBUG": "False",
+            "SECRET_KEY": "k" * 20 + "Zq8!xW2#pL5@vN9$rT4%yU7^mB3&cD6*" + "j" * 20,
+            "ALLOWED_HOSTS": "learnify.example",
+            "CORS_ALLOWED_ORIGINS": "https://app.learnify.example",
+        }
+    )
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_secure_cookies_hsts_and_https():
+    result = _run_with_settings(
+        {
+            "DEBUG": "False",
+            "SECRET_KEY": "x" * 60,
+            "ALLOWED_HOSTS": "a",
+            "SECURE_PROXY_SSL_HEADER": "true",
+        },
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0, "
+        "s.SECURE_PROXY_SSL_HEADER[0], s.X_FRAME_OPTIONS)",
+    )
+
+    assert result.stdout.split() == [
+        "True",
+        "True",
+        "True",
+        "True",
+        "HTTP_X_FORWARDED_PROTO",
+        "DENY",
+    ]

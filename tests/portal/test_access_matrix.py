@@ -65,7 +65,9 @@ def test_every_page_answers_each_role_as_expected(portal, objects):
 def test_the_matrix_covers_every_portal_page(portal, objects):
     """A new page without an entry above fails here."""
     covered = {url for url, *_ in _pages(portal, objects)}
-    routes = next(p for p in get_resolver().url_patterns if str(p.pattern) == "portal/").url_patterns
+    routes = next(
+        p for p in get_resolver().url_patterns if str(p.pattern) == "portal/"
+    ).url_patterns
     get_pages = {
         str(p.pattern)
         for p in routes
