@@ -224,6 +224,9 @@ REFRESH_TOKEN_LIFETIME_SECONDS = int(
     os.environ.get("REFRESH_TOKEN_LIFETIME_SECONDS", str(30 * 24 * 60 * 60))
 )
 
+# Archived children are erased this many days after archiving (manage.py purge_expired, run daily).
+CHILD_RETENTION_DAYS = int(os.environ.get("CHILD_RETENTION_DAYS", "365"))
+
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "learnify-demo")
 
 # Scripts only from our own origin: htmx and the chart code are vendored under static/, nothing inline.
@@ -252,7 +255,9 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 # Load balancers probe health over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else str(365 * 24 * 3600)))
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else str(365 * 24 * 3600))
+)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SESSION_COOKIE_SECURE = not DEBUG

@@ -35,6 +35,8 @@ urlpatterns = [
     path("children/<int:pk>/", children.child_detail, name="child_detail"),
     path("children/<int:pk>/edit/", children.child_edit, name="child_edit"),
     path("children/<int:pk>/archive/", children.child_archive, name="child_archive"),
+    path("children/<int:pk>/export.json", children.child_export, name="child_export"),
+    path("children/<int:pk>/erase/", children.child_erase, name="child_erase"),
     path("recommendations/<int:pk>/pin/", children.recommendation_pin, name="recommendation_pin"),
     path(
         "recommendations/<int:pk>/dismiss/",

@@ -5,18 +5,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from learnify.accounts import selectors, services
+from learnify.accounts import data_rights, selectors, services
 from learnify.ai import selectors as ai_selectors
 from learnify.ai import services as ai_services
 from learnify.ai.models import Recommendation
 from learnify.core.services import record_audit_event
 from learnify.progress import selectors as progress_selectors
-from portal.decorators import teacher_required
+from portal.decorators import admin_required, teacher_required
 from portal.forms import ChildForm, ChildrenCsvForm, apply_service_errors, parse_children_csv
 from portal.http import render_page
 from portal.views.classrooms import get_classroom_or_404
@@ -297,3 +297,31 @@ def _recommendations_response(request: HttpRequest, child) -> HttpResponse:
             partial="recommendations",
         )
     return redirect("portal:child_detail", pk=child.pk)
+
+
+@admin_required
+def child_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download everything stored about a child as one JSON document (a subject access request)."""
+    child = get_child_or_404(request, pk)
+    document = data_rights.export_child_data(child=child, actor=request.user)
+    response = JsonResponse(document, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="child-{child.pk}-data.json"'
+    return response
+
+
+@admin_required
+@require_POST
+def child_erase(request: HttpRequest, pk: int) -> HttpResponse:
+    """Erase a child and everything stored about them, after the admin typed the child's name to confirm."""
+    child = get_child_or_404(request, pk)
+    if request.POST.get("confirm_name", "").strip() != child.display_name:
+        messages.error(request, _("Type the child's name exactly to confirm the erasure."))
+        return redirect("portal:child_detail", pk=child.pk)
+    classroom_id = child.classroom_id
+    data_rights.erase_child(child=child, actor=request.user)
+    messages.success(request, _("The child's data was erased."))
+    return (
+        redirect("portal:classroom_detail", pk=classroom_id)
+        if classroom_id
+        else redirect("portal:classroom_list")
+    )
