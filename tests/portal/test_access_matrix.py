@@ -94,7 +94,9 @@ ACTIONS = {  # POST-only actions, tested in their own modules
 def test_the_matrix_covers_every_portal_page(portal, objects):
     """A new page without an entry above fails here."""
     covered = {resolve(url.split("?")[0]).url_name for url, *_ in _pages(portal, objects)}
-    routes = next(p for p in get_resolver().url_patterns if str(p.pattern) == "portal/").url_patterns
+    routes = next(
+        p for p in get_resolver().url_patterns if str(p.pattern) == "portal/"
+    ).url_patterns
     pages = {p.name for p in routes} - ACTIONS
 
     assert pages == covered
