@@ -65,7 +65,7 @@ class ChildForm(forms.Form):
     def __init__(self, *args, classrooms=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if classrooms is not None:
-            self.fields["classroom"].queryset = classrooms
+            self.fields["classroom"].queryset = classrooms  # type: ignore[attr-defined]
 
     def clean_birth_date(self) -> datetime.date:
         born = self.cleaned_data["birth_date"]
@@ -76,7 +76,7 @@ class ChildForm(forms.Form):
         return born
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if (
             data.get("birth_date")
             and not data.get("kg_level")
@@ -213,7 +213,7 @@ class QuestionForm(forms.Form):
     def __init__(self, *args, skills=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if skills is not None:
-            self.fields["skill"].queryset = skills
+            self.fields["skill"].queryset = skills  # type: ignore[attr-defined]
 
 
 class ChoiceForm(forms.Form):

@@ -7,6 +7,16 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
+from django_htmx.middleware import HtmxDetails
+
+from learnify.accounts.models import User
+
+
+class PortalRequest(HttpRequest):
+    """A portal request after the middleware: htmx details, and a signed-in user on protected views."""
+
+    htmx: HtmxDetails
+    user: User  # type: ignore[assignment]
 
 
 def render_page(

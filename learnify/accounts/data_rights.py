@@ -35,7 +35,7 @@ from learnify.progress.models import Achievement, Progress
 from learnify.quizzes.models import Answer, QuizAttempt
 
 EXPORT_FORMAT_VERSION = 1
-ML_TABLES_BY_STUDENT = [
+ML_TABLES_BY_STUDENT: list[Any] = [
     LessonInteractionRaw,
     QuizAttemptRaw,
     LessonInteractionClean,

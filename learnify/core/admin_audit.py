@@ -21,13 +21,13 @@ class AuditedAdminMixin:
 
     def log_addition(self, request: Any, obj: Any, message: Any) -> Any:
         self._audit(request, obj, "added", message)
-        return super().log_addition  # type: ignore[misc](request, obj, message)
+        return super().log_addition(request, obj, message)  # type: ignore[misc]
 
     def log_change(self, request: Any, obj: Any, message: Any) -> Any:
         self._audit(request, obj, "changed", message)
-        return super().log_change  # type: ignore[misc](request, obj, message)
+        return super().log_change(request, obj, message)  # type: ignore[misc]
 
     def log_deletions(self, request: Any, queryset: Any) -> Any:
         for obj in queryset:
             self._audit(request, obj, "deleted", "")
-        return super().log_deletions  # type: ignore[misc](request, queryset)
+        return super().log_deletions(request, queryset)  # type: ignore[misc]

@@ -97,7 +97,7 @@ def _operation_name(request: HttpRequest) -> str | None:
     try:
         if (
             request.method != "POST"
-            or "json" not in request.content_type
+            or "json" not in (request.content_type or "")
             or len(request.body) > 100_000
         ):
             return request.GET.get("operationName")
@@ -154,7 +154,7 @@ def _percentile(histogram: list[int], share: float) -> float:
 def endpoint_stats(since: datetime.datetime, until: datetime.datetime) -> list[EndpointStats]:
     """Return each endpoint's request count, error count and latency percentiles over the period."""
     recorder.flush()
-    hours = []
+    hours: list[str] = []
     moment = since.replace(minute=0, second=0, microsecond=0)
     while moment < until and len(hours) < RETENTION_HOURS:
         hours.append(timezone.localtime(moment, datetime.UTC).strftime("%Y%m%d%H"))

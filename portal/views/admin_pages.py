@@ -8,7 +8,7 @@ import datetime
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -25,7 +25,7 @@ from learnify.core.services import record_audit_event
 from learnify.progress.analytics import platform_analytics
 from portal.decorators import admin_required
 from portal.forms import apply_service_errors
-from portal.http import render_page
+from portal.http import PortalRequest, render_page
 
 MAX_EXPORT_ROWS = 100_000
 
@@ -52,7 +52,7 @@ def _teacher(pk: int) -> TeacherProfile:
 
 
 @admin_required
-def teacher_list(request: HttpRequest) -> HttpResponse:
+def teacher_list(request: PortalRequest) -> HttpResponse:
     teachers = (
         TeacherProfile.objects.select_related("user")
         .prefetch_related("classrooms")
@@ -68,7 +68,7 @@ def teacher_list(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required
-def teacher_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def teacher_detail(request: PortalRequest, pk: int) -> HttpResponse:
     teacher = _teacher(pk)
     password_form = (
         PasswordResetForm(request.POST or None)
@@ -123,7 +123,7 @@ def teacher_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @admin_required
 @require_POST
-def teacher_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def teacher_approve(request: PortalRequest, pk: int) -> HttpResponse:
     teacher = _teacher(pk)
     services.approve_teacher(teacher=teacher, actor=request.user)
     messages.success(request, _("%(name)s can sign in now.") % {"name": teacher.display_name})
@@ -132,7 +132,7 @@ def teacher_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @admin_required
 @require_POST
-def teacher_set_active(request: HttpRequest, pk: int) -> HttpResponse:
+def teacher_set_active(request: PortalRequest, pk: int) -> HttpResponse:
     teacher = _teacher(pk)
     active = request.POST.get("active") == "1"
     services.set_user_active(user=teacher.user, active=active, actor=request.user)
@@ -145,7 +145,7 @@ def teacher_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("portal:teacher_detail", pk=teacher.pk)
 
 
-def _audit_filters(request: HttpRequest) -> tuple[core_selectors.AuditLogFilters, dict[str, str]]:
+def _audit_filters(request: PortalRequest) -> tuple[core_selectors.AuditLogFilters, dict[str, str]]:
     raw = {
         key: request.GET.get(key, "").strip()[:100]
         for key in ("actor", "action", "target_type", "target_id", "since", "until", "q")
@@ -172,7 +172,7 @@ def _audit_filters(request: HttpRequest) -> tuple[core_selectors.AuditLogFilters
 
 
 @admin_required
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: PortalRequest) -> HttpResponse:
     """The audit log, newest first, filtered, with keyset pagination that stays fast on millions of rows."""
     filters, raw = _audit_filters(request)
     try:
@@ -192,7 +192,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required
-def audit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def audit_detail(request: PortalRequest, pk: int) -> HttpResponse:
     entry = AuditLog.objects.filter(pk=pk).first()
     if entry is None:
         raise Http404
@@ -205,7 +205,7 @@ class _Echo:
 
 
 @admin_required
-def audit_export(request: HttpRequest) -> HttpResponse:
+def audit_export(request: PortalRequest) -> StreamingHttpResponse:
     """The filtered audit entries as CSV, streamed; the export itself is audited first."""
     filters, raw = _audit_filters(request)
     record_audit_event(
@@ -251,7 +251,7 @@ PERIODS = {"7": 7, "30": 30, "90": 90}
 
 
 @admin_required
-def analytics(request: HttpRequest) -> HttpResponse:
+def analytics(request: PortalRequest) -> HttpResponse:
     days = PERIODS.get(request.GET.get("days", "30"), 30)
     until = timezone.now()
     since = until - datetime.timedelta(days=days)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -14,11 +14,11 @@ from learnify.accounts.sign_in import SignInError, authenticate_with_password
 from learnify.core.exceptions import RateLimitedError
 from learnify.core.services import record_audit_event
 from portal.forms import SignInForm
-from portal.http import render_page
+from portal.http import PortalRequest, render_page
 
 
 @require_http_methods(["GET", "POST"])
-def login_view(request: HttpRequest) -> HttpResponse:
+def login_view(request: PortalRequest) -> HttpResponse:
     """Sign a teacher or admin in; children use the tablet app."""
     if request.user.is_authenticated and request.method == "GET":
         return redirect("portal:home")
@@ -58,7 +58,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def logout_view(request: HttpRequest) -> HttpResponse:
+def logout_view(request: PortalRequest) -> HttpResponse:
     if request.user.is_authenticated:
         record_audit_event(
             action="auth.logout",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,18 +18,18 @@ from learnify.core.services import record_audit_event
 from learnify.progress import selectors as progress_selectors
 from portal.decorators import admin_required, teacher_required
 from portal.forms import ChildForm, ChildrenCsvForm, apply_service_errors, parse_children_csv
-from portal.http import render_page
+from portal.http import PortalRequest, render_page
 from portal.views.classrooms import get_classroom_or_404
 
 
-def get_child_or_404(request: HttpRequest, pk: int):
+def get_child_or_404(request: PortalRequest, pk: int):
     try:
         return selectors.get_child_for(request.user, pk)
     except ObjectDoesNotExist as exc:
         raise Http404 from exc
 
 
-def _teachable_classrooms(request: HttpRequest):
+def _teachable_classrooms(request: PortalRequest):
     return (
         selectors.classrooms_visible_to(request.user)
         .filter(archived_at__isnull=True)
@@ -39,7 +39,7 @@ def _teachable_classrooms(request: HttpRequest):
 
 @teacher_required
 @require_http_methods(["GET", "POST"])
-def child_create(request: HttpRequest, pk: int) -> HttpResponse:
+def child_create(request: PortalRequest, pk: int) -> HttpResponse:
     classroom = get_classroom_or_404(request, pk)
     form = ChildForm(
         request.POST or None,
@@ -76,7 +76,7 @@ def child_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @teacher_required
 @require_http_methods(["GET", "POST"])
-def child_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def child_edit(request: PortalRequest, pk: int) -> HttpResponse:
     child = get_child_or_404(request, pk)
     initial = {
         "display_name": child.display_name,
@@ -117,7 +117,7 @@ def child_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @teacher_required
 @require_POST
-def child_archive(request: HttpRequest, pk: int) -> HttpResponse:
+def child_archive(request: PortalRequest, pk: int) -> HttpResponse:
     child = get_child_or_404(request, pk)
     classroom_id = child.classroom_id
     services.archive_child(child=child, actor=request.user)
@@ -135,7 +135,7 @@ def child_archive(request: HttpRequest, pk: int) -> HttpResponse:
 
 @teacher_required
 @require_http_methods(["GET", "POST"])
-def child_bulk_upload(request: HttpRequest, pk: int) -> HttpResponse:
+def child_bulk_upload(request: PortalRequest, pk: int) -> HttpResponse:
     """Upload a CSV of names and birth dates, see a preview with each row's problems, then confirm."""
     classroom = get_classroom_or_404(request, pk)
     form = ChildrenCsvForm()
@@ -147,7 +147,7 @@ def child_bulk_upload(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 with transaction.atomic():
                     created = services.enrol_children(
-                        rows=[(row.display_name, row.birth_date) for row in rows],
+                        rows=[(row.display_name, row.birth_date) for row in rows if row.birth_date],
                         classroom=classroom,
                         actor=request.user,
                     )
@@ -167,7 +167,7 @@ def child_bulk_upload(request: HttpRequest, pk: int) -> HttpResponse:
             rows = parse_children_csv(csv_text)
             if not rows:
                 form.add_error("file", _("The file has no children in it."))
-    has_errors = bool(rows) and any(row.errors for row in rows)
+    has_errors = any(row.errors for row in rows or [])
     return render_page(
         request,
         "portal/children/bulk.html",
@@ -184,7 +184,7 @@ def child_bulk_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @teacher_required
-def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def child_detail(request: PortalRequest, pk: int) -> HttpResponse:
     """Everything about one child a teacher needs: progress, mastery, quizzes, badges, recommendations."""
     child = get_child_or_404(request, pk)
     record_audit_event(action="child.viewed", actor=request.user, target=child)
@@ -250,7 +250,7 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _recommendation_for(request: HttpRequest, pk: int) -> Recommendation:
+def _recommendation_for(request: PortalRequest, pk: int) -> Recommendation:
     recommendation = (
         ai_selectors.recommendations_visible_to(request.user)
         .select_related("child", "lesson")
@@ -264,7 +264,7 @@ def _recommendation_for(request: HttpRequest, pk: int) -> Recommendation:
 
 @teacher_required
 @require_POST
-def recommendation_pin(request: HttpRequest, pk: int) -> HttpResponse:
+def recommendation_pin(request: PortalRequest, pk: int) -> HttpResponse:
     recommendation = _recommendation_for(request, pk)
     pinned = request.POST.get("pinned", "1") == "1"
     ai_services.set_recommendation_pinned(
@@ -275,7 +275,7 @@ def recommendation_pin(request: HttpRequest, pk: int) -> HttpResponse:
 
 @teacher_required
 @require_POST
-def recommendation_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+def recommendation_dismiss(request: PortalRequest, pk: int) -> HttpResponse:
     recommendation = _recommendation_for(request, pk)
     ai_services.record_recommendation_event(
         recommendation=recommendation, event="DISMISSED", actor=request.user
@@ -283,7 +283,7 @@ def recommendation_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     return _recommendations_response(request, recommendation.child)
 
 
-def _recommendations_response(request: HttpRequest, child) -> HttpResponse:
+def _recommendations_response(request: PortalRequest, child) -> HttpResponse:
     if request.htmx:
         return render_page(
             request,
@@ -300,7 +300,7 @@ def _recommendations_response(request: HttpRequest, child) -> HttpResponse:
 
 
 @admin_required
-def child_export(request: HttpRequest, pk: int) -> HttpResponse:
+def child_export(request: PortalRequest, pk: int) -> HttpResponse:
     """Download everything stored about a child as one JSON document (a subject access request)."""
     child = get_child_or_404(request, pk)
     document = data_rights.export_child_data(child=child, actor=request.user)
@@ -311,7 +311,7 @@ def child_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @admin_required
 @require_POST
-def child_erase(request: HttpRequest, pk: int) -> HttpResponse:
+def child_erase(request: PortalRequest, pk: int) -> HttpResponse:
     """Erase a child and everything stored about them, after the admin typed the child's name to confirm."""
     child = get_child_or_404(request, pk)
     if request.POST.get("confirm_name", "").strip() != child.display_name:

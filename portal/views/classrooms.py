@@ -5,7 +5,7 @@ from __future__ import annotations
 import segno
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,10 +18,10 @@ from learnify.core.services import record_audit_event
 from learnify.progress.selectors import classrooms_with_activity
 from portal.decorators import teacher_required
 from portal.forms import ClassroomForm, apply_service_errors
-from portal.http import render_page
+from portal.http import PortalRequest, render_page
 
 
-def get_classroom_or_404(request: HttpRequest, pk: int):
+def get_classroom_or_404(request: PortalRequest, pk: int):
     try:
         return selectors.get_classroom_for(request.user, pk)
     except ObjectDoesNotExist as exc:
@@ -35,12 +35,12 @@ def _current_school_year() -> str:
 
 
 @teacher_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: PortalRequest) -> HttpResponse:
     return redirect("portal:classroom_list")
 
 
 @teacher_required
-def classroom_list(request: HttpRequest) -> HttpResponse:
+def classroom_list(request: PortalRequest) -> HttpResponse:
     classrooms = classrooms_with_activity(request.user)
     return render_page(
         request, "portal/classrooms/list.html", {"classrooms": classrooms, "nav": "classes"}
@@ -49,7 +49,7 @@ def classroom_list(request: HttpRequest) -> HttpResponse:
 
 @teacher_required
 @require_http_methods(["GET", "POST"])
-def classroom_create(request: HttpRequest) -> HttpResponse:
+def classroom_create(request: PortalRequest) -> HttpResponse:
     form = ClassroomForm(request.POST or None, initial={"school_year": _current_school_year()})
     if request.method == "POST" and form.is_valid():
         try:
@@ -75,7 +75,7 @@ def classroom_create(request: HttpRequest) -> HttpResponse:
 
 @teacher_required
 @require_http_methods(["GET", "POST"])
-def classroom_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def classroom_edit(request: PortalRequest, pk: int) -> HttpResponse:
     classroom = get_classroom_or_404(request, pk)
     initial = {
         "name": classroom.name,
@@ -110,7 +110,7 @@ def _roster(classroom) -> list[dict]:
 
 
 @teacher_required
-def classroom_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def classroom_detail(request: PortalRequest, pk: int) -> HttpResponse:
     classroom = get_classroom_or_404(request, pk)
     return render_page(
         request,
@@ -121,7 +121,7 @@ def classroom_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @teacher_required
-def classroom_cards(request: HttpRequest, pk: int) -> HttpResponse:
+def classroom_cards(request: PortalRequest, pk: int) -> HttpResponse:
     """Printable login cards: name, avatar, the class code as a QR code and the child's three pictures."""
     classroom = get_classroom_or_404(request, pk)
     qr_svg = segno.make(classroom.class_code, error="m").svg_inline(
@@ -135,7 +135,7 @@ def classroom_cards(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _child_in_classroom(request: HttpRequest, pk: int, child_pk: int) -> tuple:
+def _child_in_classroom(request: PortalRequest, pk: int, child_pk: int) -> tuple:
     classroom = get_classroom_or_404(request, pk)
     try:
         child = selectors.children_visible_to(request.user).get(pk=child_pk, classroom=classroom)
@@ -146,7 +146,7 @@ def _child_in_classroom(request: HttpRequest, pk: int, child_pk: int) -> tuple:
 
 @teacher_required
 @require_POST
-def child_reset_picture_code(request: HttpRequest, pk: int, child_pk: int) -> HttpResponse:
+def child_reset_picture_code(request: PortalRequest, pk: int, child_pk: int) -> HttpResponse:
     classroom, child = _child_in_classroom(request, pk, child_pk)
     services.reset_picture_code(child=child, actor=request.user)
     messages.success(
@@ -158,14 +158,14 @@ def child_reset_picture_code(request: HttpRequest, pk: int, child_pk: int) -> Ht
 
 @teacher_required
 @require_POST
-def child_unlock(request: HttpRequest, pk: int, child_pk: int) -> HttpResponse:
+def child_unlock(request: PortalRequest, pk: int, child_pk: int) -> HttpResponse:
     classroom, child = _child_in_classroom(request, pk, child_pk)
     services.unlock_picture_sign_in(child=child, actor=request.user)
     messages.success(request, _("%(name)s can sign in again.") % {"name": child.display_name})
     return _roster_response(request, classroom)
 
 
-def _roster_response(request: HttpRequest, classroom) -> HttpResponse:
+def _roster_response(request: PortalRequest, classroom) -> HttpResponse:
     if request.htmx:
         return render_page(
             request,

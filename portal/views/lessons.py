@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,10 +18,10 @@ from learnify.lessons.models import Lesson, LessonMedia, Skill
 from learnify.lessons.permissions import can_edit_lesson
 from portal.decorators import teacher_required
 from portal.forms import LessonForm, MediaForm, apply_service_errors
-from portal.http import render_page
+from portal.http import PortalRequest, render_page
 
 
-def back_or(request: HttpRequest, default: str) -> HttpResponse:
+def back_or(request: PortalRequest, default: str) -> HttpResponse:
     """Redirect to the page the form came from (`next`), if it is one of ours, else to `default`."""
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -29,7 +29,7 @@ def back_or(request: HttpRequest, default: str) -> HttpResponse:
     return redirect(default)
 
 
-def get_lesson_or_404(request: HttpRequest, pk: int, *, edit: bool = False) -> Lesson:
+def get_lesson_or_404(request: PortalRequest, pk: int, *, edit: bool = False) -> Lesson:
     lesson = selectors.lessons_visible_to(request.user).filter(pk=pk).first()
     if lesson is None:
         raise Http404
@@ -39,7 +39,7 @@ def get_lesson_or_404(request: HttpRequest, pk: int, *, edit: bool = False) -> L
 
 
 @teacher_required
-def lesson_list(request: HttpRequest) -> HttpResponse:
+def lesson_list(request: PortalRequest) -> HttpResponse:
     qs = (
         selectors.lessons_visible_to(request.user)
         .select_related("author")
@@ -85,7 +85,7 @@ def _lesson_fields(form: LessonForm) -> dict:
 
 @teacher_required
 @require_http_methods(["GET", "POST"])
-def lesson_create(request: HttpRequest) -> HttpResponse:
+def lesson_create(request: PortalRequest) -> HttpResponse:
     form = LessonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -108,7 +108,7 @@ def lesson_create(request: HttpRequest) -> HttpResponse:
 
 @teacher_required
 @require_http_methods(["GET", "POST"])
-def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def lesson_edit(request: PortalRequest, pk: int) -> HttpResponse:
     lesson = get_lesson_or_404(request, pk, edit=True)
     initial = {
         "title": lesson.title,
@@ -143,7 +143,7 @@ def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @teacher_required
 @require_POST
-def lesson_media_add(request: HttpRequest, pk: int) -> HttpResponse:
+def lesson_media_add(request: PortalRequest, pk: int) -> HttpResponse:
     lesson = get_lesson_or_404(request, pk, edit=True)
     form = MediaForm(request.POST, request.FILES)
     if form.is_valid():
@@ -180,7 +180,7 @@ def lesson_media_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @teacher_required
 @require_POST
-def lesson_media_delete(request: HttpRequest, pk: int, media_pk: int) -> HttpResponse:
+def lesson_media_delete(request: PortalRequest, pk: int, media_pk: int) -> HttpResponse:
     lesson = get_lesson_or_404(request, pk, edit=True)
     media = LessonMedia.objects.filter(pk=media_pk, lesson=lesson).first()
     if media is None:
@@ -201,7 +201,7 @@ def lesson_media_delete(request: HttpRequest, pk: int, media_pk: int) -> HttpRes
 
 @teacher_required
 @require_POST
-def lesson_publish(request: HttpRequest, pk: int) -> HttpResponse:
+def lesson_publish(request: PortalRequest, pk: int) -> HttpResponse:
     lesson = get_lesson_or_404(request, pk, edit=True)
     publish = request.POST.get("published", "1") == "1"
     try:
@@ -219,7 +219,7 @@ def lesson_publish(request: HttpRequest, pk: int) -> HttpResponse:
 
 @teacher_required
 @require_POST
-def lesson_move(request: HttpRequest, pk: int) -> HttpResponse:
+def lesson_move(request: PortalRequest, pk: int) -> HttpResponse:
     lesson = get_lesson_or_404(request, pk, edit=True)
     services.move_lesson(
         lesson=lesson,

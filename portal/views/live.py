@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 
 from learnify.progress.selectors import live_grid
 from portal.decorators import teacher_required
-from portal.http import render_page
+from portal.http import PortalRequest, render_page
 from portal.views.classrooms import get_classroom_or_404
 
 GRID_TEMPLATE = "portal/classrooms/live.html"
@@ -28,7 +28,7 @@ def render_grid(
 
 
 @teacher_required
-def classroom_live(request: HttpRequest, pk: int) -> HttpResponse:
+def classroom_live(request: PortalRequest, pk: int) -> HttpResponse:
     classroom = get_classroom_or_404(request, pk)
     return render_page(
         request,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,14 +15,14 @@ from learnify.quizzes.models import Choice, Question
 from learnify.quizzes.selectors import choices_as_child_sees_them
 from portal.decorators import teacher_required
 from portal.forms import ChoiceForm, QuestionForm, apply_service_errors
-from portal.http import render_page
+from portal.http import PortalRequest, render_page
 from portal.views.lessons import get_lesson_or_404
 
 TEMPLATE = "portal/quizzes/builder.html"
 
 
 def _context(
-    request: HttpRequest, lesson, quiz, *, question_form=None, choice_errors=None, error=None
+    request: PortalRequest, lesson, quiz, *, question_form=None, choice_errors=None, error=None
 ) -> dict:
     questions = list(
         quiz.questions.select_related("skill").prefetch_related("choices").order_by("order", "pk")
@@ -40,7 +40,7 @@ def _context(
     }
 
 
-def _respond(request: HttpRequest, lesson, quiz, status: int = 200, **extra) -> HttpResponse:
+def _respond(request: PortalRequest, lesson, quiz, status: int = 200, **extra) -> HttpResponse:
     if request.htmx:
         return render_page(
             request,
@@ -56,7 +56,7 @@ def _respond(request: HttpRequest, lesson, quiz, status: int = 200, **extra) -> 
     return redirect("portal:quiz_builder", pk=lesson.pk)
 
 
-def _quiz_for(request: HttpRequest, pk: int):
+def _quiz_for(request: PortalRequest, pk: int):
     lesson = get_lesson_or_404(request, pk, edit=True)
     return lesson, builder.get_or_create_quiz(lesson=lesson, actor=request.user)
 
@@ -78,14 +78,14 @@ def _choice(quiz, choice_pk: int) -> Choice:
 
 
 @teacher_required
-def quiz_builder(request: HttpRequest, pk: int) -> HttpResponse:
+def quiz_builder(request: PortalRequest, pk: int) -> HttpResponse:
     lesson, quiz = _quiz_for(request, pk)
     return render_page(request, TEMPLATE, _context(request, lesson, quiz), partial="builder")
 
 
 @teacher_required
 @require_POST
-def question_add(request: HttpRequest, pk: int) -> HttpResponse:
+def question_add(request: PortalRequest, pk: int) -> HttpResponse:
     lesson, quiz = _quiz_for(request, pk)
     form = QuestionForm(request.POST, request.FILES, skills=lesson.skills.all())
     if form.is_valid():
@@ -100,7 +100,7 @@ def question_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @teacher_required
 @require_POST
-def question_edit(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
+def question_edit(request: PortalRequest, pk: int, question_pk: int) -> HttpResponse:
     lesson, quiz = _quiz_for(request, pk)
     question = _question(quiz, question_pk)
     form = QuestionForm(request.POST, request.FILES, skills=lesson.skills.all())
@@ -115,13 +115,13 @@ def question_edit(request: HttpRequest, pk: int, question_pk: int) -> HttpRespon
         lesson,
         quiz,
         status=400,
-        error=" ".join(e for errors in form.errors.values() for e in errors),
+        error=" ".join(str(e) for errors in form.errors.values() for e in errors),
     )
 
 
 @teacher_required
 @require_POST
-def question_delete(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
+def question_delete(request: PortalRequest, pk: int, question_pk: int) -> HttpResponse:
     lesson, quiz = _quiz_for(request, pk)
     try:
         builder.delete_question(question=_question(quiz, question_pk), actor=request.user)
@@ -132,7 +132,7 @@ def question_delete(request: HttpRequest, pk: int, question_pk: int) -> HttpResp
 
 @teacher_required
 @require_POST
-def question_move(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
+def question_move(request: PortalRequest, pk: int, question_pk: int) -> HttpResponse:
     lesson, quiz = _quiz_for(request, pk)
     direction = -1 if request.POST.get("direction") == "up" else 1
     builder.move_question(
@@ -143,7 +143,7 @@ def question_move(request: HttpRequest, pk: int, question_pk: int) -> HttpRespon
 
 @teacher_required
 @require_POST
-def choice_add(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
+def choice_add(request: PortalRequest, pk: int, question_pk: int) -> HttpResponse:
     lesson, quiz = _quiz_for(request, pk)
     question = _question(quiz, question_pk)
     form = ChoiceForm(request.POST, request.FILES)
@@ -164,13 +164,15 @@ def choice_add(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
         lesson,
         quiz,
         status=400,
-        choice_errors={question.pk: " ".join(e for errors in form.errors.values() for e in errors)},
+        choice_errors={
+            question.pk: " ".join(str(e) for errors in form.errors.values() for e in errors)
+        },
     )
 
 
 @teacher_required
 @require_POST
-def choice_toggle(request: HttpRequest, pk: int, choice_pk: int) -> HttpResponse:
+def choice_toggle(request: PortalRequest, pk: int, choice_pk: int) -> HttpResponse:
     lesson, quiz = _quiz_for(request, pk)
     choice = _choice(quiz, choice_pk)
     builder.set_choice_correct(choice=choice, is_correct=not choice.is_correct, actor=request.user)
@@ -179,7 +181,7 @@ def choice_toggle(request: HttpRequest, pk: int, choice_pk: int) -> HttpResponse
 
 @teacher_required
 @require_POST
-def choice_delete(request: HttpRequest, pk: int, choice_pk: int) -> HttpResponse:
+def choice_delete(request: PortalRequest, pk: int, choice_pk: int) -> HttpResponse:
     lesson, quiz = _quiz_for(request, pk)
     try:
         builder.delete_choice(choice=_choice(quiz, choice_pk), actor=request.user)
@@ -190,7 +192,7 @@ def choice_delete(request: HttpRequest, pk: int, choice_pk: int) -> HttpResponse
 
 @teacher_required
 @require_POST
-def choice_move(request: HttpRequest, pk: int, choice_pk: int) -> HttpResponse:
+def choice_move(request: PortalRequest, pk: int, choice_pk: int) -> HttpResponse:
     lesson, quiz = _quiz_for(request, pk)
     direction = -1 if request.POST.get("direction") == "up" else 1
     builder.move_choice(choice=_choice(quiz, choice_pk), direction=direction, actor=request.user)
@@ -199,7 +201,7 @@ def choice_move(request: HttpRequest, pk: int, choice_pk: int) -> HttpResponse:
 
 @teacher_required
 @require_POST
-def quiz_publish(request: HttpRequest, pk: int) -> HttpResponse:
+def quiz_publish(request: PortalRequest, pk: int) -> HttpResponse:
     lesson, quiz = _quiz_for(request, pk)
     publish = request.POST.get("published", "1") == "1"
     try:
@@ -218,7 +220,7 @@ def quiz_publish(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @teacher_required
-def quiz_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def quiz_preview(request: PortalRequest, pk: int) -> HttpResponse:
     """The quiz as a child sees it: no marks on the right answers, ordering pieces shuffled."""
     lesson, quiz = _quiz_for(request, pk)
     questions = []

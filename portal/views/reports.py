@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import csv
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils import timezone
 
 from learnify.core.services import record_audit_event
 from learnify.progress.selectors import classroom_report
 from portal.decorators import teacher_required
-from portal.http import render_page
+from portal.http import PortalRequest, render_page
 from portal.views.classrooms import get_classroom_or_404
 
 HEAT = {"LOW": 0, "MEDIUM": 1, "HIGH": 2}
 
 
 @teacher_required
-def classroom_report_view(request: HttpRequest, pk: int) -> HttpResponse:
+def classroom_report_view(request: PortalRequest, pk: int) -> HttpResponse:
     classroom = get_classroom_or_404(request, pk)
     report = classroom_report(classroom)
     rows = [
@@ -40,7 +40,7 @@ def classroom_report_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @teacher_required
-def classroom_report_csv(request: HttpRequest, pk: int) -> HttpResponse:
+def classroom_report_csv(request: PortalRequest, pk: int) -> HttpResponse:
     """The report's two tables as CSV: estimates as numbers (0-1), counts as numbers, exactly as on screen."""
     classroom = get_classroom_or_404(request, pk)
     report = classroom_report(classroom)

@@ -153,3 +153,38 @@ def test_other_teacher_cannot_build_my_quiz(portal, lesson):
 def test_admin_can_build_any_quiz(portal, lesson):
     assert _add_question(portal.as_admin, lesson).status_code == 200
     assert Question.objects.filter(quiz__lesson=lesson).count() == 1
+
+
+def test_question_and_choice_media_are_checked_by_content(portal, lesson):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+    mp3 = b"ID3\x03\x00" + b"\x00" * 40
+    portal.as_teacher.post(
+        f"/portal/lessons/{lesson.pk}/quiz/questions/",
+        {
+            "prompt": "Listen: which animal?",
+            "kind": "SINGLE",
+            "prompt_audio": SimpleUploadedFile("a.mp3", mp3),
+        },
+        **HTMX,
+    )
+    question = Question.objects.get(quiz__lesson=lesson)
+    assert question.prompt_audio.name.endswith(".mp3")
+
+    ok = portal.as_teacher.post(
+        f"/portal/lessons/{lesson.pk}/quiz/questions/{question.pk}/choices/",
+        {"label": "Cow", "is_correct": "on", "image": SimpleUploadedFile("cow.png", png)},
+        **HTMX,
+    )
+    bad = portal.as_teacher.post(
+        f"/portal/lessons/{lesson.pk}/quiz/questions/{question.pk}/choices/",
+        {"label": "Pig", "image": SimpleUploadedFile("pig.png", b"<script>alert(1)</script>")},
+        **HTMX,
+    )
+
+    assert ok.status_code == 200
+    assert Choice.objects.get(label="Cow").image.name.endswith(".png")
+    assert bad.status_code == 400
+    assert "not supported" in bad.content.decode()
+    assert not Choice.objects.filter(label="Pig").exists()
