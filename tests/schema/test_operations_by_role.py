@@ -1,0 +1,392 @@
+"""Every query and mutation of the contract, called by each role, compared with what that role may do.
+
+Roles: anonymous, the child, another child (of another class), the child's teacher, another teacher, an admin.
+Each expectation is either an error code or a check on the data returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from learnify.accounts.tokens import issue_token_pair
+from learnify.ai.models import Recommendation
+from learnify.core.services import record_audit_event
+from learnify.progress.models import Progress
+from learnify.quizzes.models import QuizAttempt
+from tests import factories
+from tests.schema.conftest import GraphQLClient
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["anonymous", "child", "other_child", "teacher", "other_teacher", "admin"]
+UNAUTH, FORBID, NOTFOUND = "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND"
+
+
+@dataclass
+class Case:
+    query: str
+    variables: Callable[[Any], dict]
+    expect: dict[str, str | Callable[[dict, Any], None]]
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+
+
+def _user(world, role):
+    return {
+        "anonymous": None,
+        "child": world.child.user,
+        "other_child": world.other_child.user,
+        "teacher": world.teacher.user,
+        "other_teacher": world.other_teacher.user,
+        "admin": world.admin,
+    }[role]
+
+
+def _answers(world, right=True):
+    return [
+        {
+            "questionId": str(q.pk),
+            "choiceIds": [str(q.choices.order_by("order")[0 if right else 1].pk)],
+            "seconds": 4,
+        }
+        for q in world.quiz.questions.order_by("order")
+    ]
+
+
+def _ok(check):
+    return check
+
+
+def sees_own_child(data, world):
+    assert data["child"]["displayName"] == "Sami"
+
+
+CASES: dict[str, Case] = {
+    "me": Case(
+        "{ me { username role child { displayName } } }",
+        lambda w: {},
+        {
+            "anonymous": UNAUTH,
+            "child": lambda d, w: d["me"]["child"]["displayName"] == "Sami" or pytest.fail(d),
+            "other_child": lambda d, w: d["me"]["child"]["displayName"] == "Omar" or pytest.fail(d),
+            "teacher": lambda d, w: (
+                d["me"] == {"username": w.teacher.user.username, "role": "TEACHER", "child": None}
+                or pytest.fail(d)
+            ),
+            "other_teacher": lambda d, w: d["me"]["role"] == "TEACHER" or pytest.fail(d),
+            "admin": lambda d, w: d["me"]["role"] == "ADMIN" or pytest.fail(d),
+        },
+    ),
+    "pictureIcons": Case(
+        "{ pictureIcons }",
+        lambda w: {},
+        dict.fromkeys(ROLES, lambda d, w: len(d["pictureIcons"]) == 12 or pytest.fail(d)),
+    ),
+    "classroomRoster": Case(
+        "query($c: String!) { classroomRoster(classCode: $c) { id displayName avatar } }",
+        lambda w: {"c": w.classroom.class_code},
+        dict.fromkeys(
+            ROLES,
+            lambda d, w: (
+                sorted(e["displayName"] for e in d["classroomRoster"]) == ["Lina", "Sami"]
+                or pytest.fail(d)
+            ),
+        ),
+    ),
+    "child": Case(
+        "query($id: ID!) { child(id: $id) { displayName pictureCode progress { percent } recommendations { id } achievements { id } quizAttempts { score } mastery { band } } }",
+        lambda w: {"id": str(w.child.pk)},
+        {
+            "anonymous": UNAUTH,
+            "child": lambda d, w: (
+                (d["child"]["displayName"], d["child"]["pictureCode"]) == ("Sami", None)
+                or pytest.fail(d)
+            ),
+            "other_child": NOTFOUND,
+            "teacher": lambda d, w: (
+                d["child"]["pictureCode"] == w.child.picture_code_icons or pytest.fail(d)
+            ),
+            "other_teacher": NOTFOUND,
+            "admin": lambda d, w: (
+                d["child"]["pictureCode"] == w.child.picture_code_icons or pytest.fail(d)
+            ),
+        },
+    ),
+    "children": Case(
+        "query($c: ID) { children(classroomId: $c) { displayName } }",
+        lambda w: {"c": str(w.classroom.pk)},
+        {
+            "anonymous": UNAUTH,
+            "child": FORBID,
+            "other_child": FORBID,
+            "teacher": lambda d, w: (
+                [c["displayName"] for c in d["children"]] == ["Lina", "Sami"] or pytest.fail(d)
+            ),
+            "other_teacher": NOTFOUND,
+            "admin": lambda d, w: len(d["children"]) == 2 or pytest.fail(d),
+        },
+    ),
+    "classrooms": Case(
+        "{ classrooms { name classCode children { displayName } } }",
+        lambda w: {},
+        {
+            "anonymous": UNAUTH,
+            "child": lambda d, w: (
+                d["classrooms"]
+                == [
+                    {
+                        "name": w.classroom.name,
+                        "classCode": None,
+                        "children": [{"displayName": "Sami"}],
+                    }
+                ]
+                or pytest.fail(d)
+            ),
+            "other_child": lambda d, w: (
+                [c["name"] for c in d["classrooms"]] == [w.other_classroom.name] or pytest.fail(d)
+            ),
+            "teacher": lambda d, w: (
+                [c["classCode"] for c in d["classrooms"]] == [w.classroom.class_code]
+                or pytest.fail(d)
+            ),
+            "other_teacher": lambda d, w: (
+                [c["name"] for c in d["classrooms"]] == [w.other_classroom.name] or pytest.fail(d)
+            ),
+            "admin": lambda d, w: len(d["classrooms"]) == 2 or pytest.fail(d),
+        },
+    ),
+    "classroom": Case(
+        "query($id: ID!) { classroom(id: $id) { name children { displayName } } }",
+        lambda w: {"id": str(w.classroom.pk)},
+        {
+            "anonymous": UNAUTH,
+            "child": lambda d, w: (
+                d["classroom"]["children"] == [{"displayName": "Sami"}] or pytest.fail(d)
+            ),
+            "other_child": NOTFOUND,
+            "teacher": lambda d, w: len(d["classroom"]["children"]) == 2 or pytest.fail(d),
+            "other_teacher": NOTFOUND,
+            "admin": lambda d, w: len(d["classroom"]["children"]) == 2 or pytest.fail(d),
+        },
+    ),
+    "lessons": Case(
+        "{ lessons(filters: {kgLevel: KG1}) { title } }",
+        lambda w: {},
+        {
+            "anonymous": UNAUTH,
+            **dict.fromkeys(
+                ROLES[1:],
+                lambda d, w: (
+                    [x["title"] for x in d["lessons"]] == ["Count the apples"] or pytest.fail(d)
+                ),
+            ),
+        },
+    ),
+    "lesson": Case(
+        "query($id: ID!) { lesson(id: $id) { title myProgress { percent } } }",
+        lambda w: {"id": str(w.lesson.pk)},
+        {
+            "anonymous": UNAUTH,
+            **dict.fromkeys(
+                ROLES[1:], lambda d, w: d["lesson"]["title"] == "Count the apples" or pytest.fail(d)
+            ),
+        },
+    ),
+    "quiz": Case(
+        "query($id: ID!) { quiz(id: $id) { title questions { choices { id isCorrect } } } }",
+        lambda w: {"id": str(w.quiz.pk)},
+        {
+            "anonymous": UNAUTH,
+            **dict.fromkeys(
+                ["child", "other_child"],
+                lambda d, w: (
+                    all(
+                        c["isCorrect"] is None for q in d["quiz"]["questions"] for c in q["choices"]
+                    )
+                    or pytest.fail(d)
+                ),
+            ),
+            **dict.fromkeys(
+                ["teacher", "other_teacher", "admin"],
+                lambda d, w: (
+                    any(c["isCorrect"] for q in d["quiz"]["questions"] for c in q["choices"])
+                    or pytest.fail(d)
+                ),
+            ),
+        },
+    ),
+    "platformAnalytics": Case(
+        "{ platformAnalytics { activeChildren quizAttempts } }",
+        lambda w: {},
+        {
+            "anonymous": UNAUTH,
+            "child": FORBID,
+            "other_child": FORBID,
+            "teacher": FORBID,
+            "other_teacher": FORBID,
+            "admin": lambda d, w: d["platformAnalytics"]["quizAttempts"] >= 0 or pytest.fail(d),
+        },
+    ),
+    "auditLogs": Case(
+        "{ auditLogs(first: 5) { edges { node { action } } pageInfo { hasNextPage } } }",
+        lambda w: {},
+        {
+            "anonymous": UNAUTH,
+            "child": FORBID,
+            "other_child": FORBID,
+            "teacher": FORBID,
+            "other_teacher": FORBID,
+            "admin": lambda d, w: (
+                "role.matrix" in [e["node"]["action"] for e in d["auditLogs"]["edges"]]
+                or pytest.fail(d)
+            ),
+        },
+    ),
+    "updateLessonProgress": Case(
+        "mutation($l: ID!, $c: ID) { updateLessonProgress(lessonId: $l, percent: 40, secondsSpent: 30, childId: $c) { percent status } }",
+        lambda w: {"l": str(w.lesson.pk), "c": str(w.child.pk)},
+        {
+            "anonymous": UNAUTH,
+            "child": lambda d, w: (
+                d["updateLessonProgress"] == {"percent": 40, "status": "IN_PROGRESS"}
+                or pytest.fail(d)
+            ),
+            "other_child": NOTFOUND,
+            "teacher": lambda d, w: d["updateLessonProgress"]["percent"] == 40 or pytest.fail(d),
+            "other_teacher": NOTFOUND,
+            "admin": lambda d, w: d["updateLessonProgress"]["percent"] == 40 or pytest.fail(d),
+        },
+    ),
+    "submitQuizAttempt": Case(
+        'mutation($q: ID!, $a: [AnswerInput!]!, $c: ID) { submitQuizAttempt(quizId: $q, clientAttemptId: "m1", answers: $a, childId: $c) { attempt { score correctCount questionCount } answers { correct } newAchievements { badge { code } } } }',
+        lambda w: {"q": str(w.quiz.pk), "a": _answers(w), "c": str(w.child.pk)},
+        {
+            "anonymous": UNAUTH,
+            "child": lambda d, w: (
+                d["submitQuizAttempt"]["attempt"]
+                == {"score": 1.0, "correctCount": 3, "questionCount": 3}
+                or pytest.fail(d)
+            ),
+            "other_child": NOTFOUND,
+            "teacher": lambda d, w: (
+                d["submitQuizAttempt"]["attempt"]["correctCount"] == 3 or pytest.fail(d)
+            ),
+            "other_teacher": NOTFOUND,
+            "admin": lambda d, w: (
+                d["submitQuizAttempt"]["attempt"]["correctCount"] == 3 or pytest.fail(d)
+            ),
+        },
+    ),
+    "recordRecommendationEvent": Case(
+        "mutation($r: ID!) { recordRecommendationEvent(recommendationId: $r, event: CLICKED) { status } }",
+        lambda w: {"r": str(w.recommendation.pk)},
+        {
+            "anonymous": UNAUTH,
+            "child": lambda d, w: (
+                d["recordRecommendationEvent"]["status"] == "CLICKED" or pytest.fail(d)
+            ),
+            "other_child": NOTFOUND,
+            "teacher": lambda d, w: (
+                d["recordRecommendationEvent"]["status"] == "CLICKED" or pytest.fail(d)
+            ),
+            "other_teacher": NOTFOUND,
+            "admin": lambda d, w: (
+                d["recordRecommendationEvent"]["status"] == "CLICKED" or pytest.fail(d)
+            ),
+        },
+    ),
+    "register": Case(
+        'mutation($c: ID!) { register(input: {role: CHILD, displayName: "Noor", birthDate: "2021-06-01", classroomId: $c, kgLevel: KG1}) { role child { displayName kgLevel } } }',
+        lambda w: {"c": str(w.classroom.pk)},
+        {
+            "anonymous": UNAUTH,
+            "child": FORBID,
+            "other_child": FORBID,
+            "teacher": lambda d, w: (
+                d["register"]
+                == {"role": "CHILD", "child": {"displayName": "Noor", "kgLevel": "KG1"}}
+                or pytest.fail(d)
+            ),
+            "other_teacher": NOTFOUND,
+            "admin": lambda d, w: d["register"]["child"]["displayName"] == "Noor" or pytest.fail(d),
+        },
+    ),
+    "updateProfile": Case(
+        'mutation { updateProfile(input: {avatar: "owl"}) { child { avatar } } }',
+        lambda w: {},
+        {
+            "anonymous": UNAUTH,
+            "child": lambda d, w: d["updateProfile"]["child"]["avatar"] == "owl" or pytest.fail(d),
+            "other_child": lambda d, w: (
+                d["updateProfile"]["child"]["avatar"] == "owl" or pytest.fail(d)
+            ),
+            **dict.fromkeys(["teacher", "other_teacher", "admin"], "BAD_USER_INPUT"),
+        },
+    ),
+}
+
+
+@pytest.fixture
+def matrix_world(world):
+    world.recommendation = factories.RecommendationFactory(child=world.child, lesson=world.lesson)
+    record_audit_event(action="role.matrix")
+    return world
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("operation", sorted(CASES))
+def test_operation_by_role(matrix_world, operation, role):
+    case = CASES[operation]
+    client = GraphQLClient(_user(matrix_world, role))
+
+    result = client.query(case.query, case.variables(matrix_world))
+
+    expected = case.expect[role]
+    if isinstance(expected, str):
+        assert result.codes == [expected], result.body
+        assert not any(result.data.values()) if result.data else True
+    else:
+        assert result.errors == [], result.errors
+        expected(result.data, matrix_world)
+
+
+def test_refused_writes_store_nothing(matrix_world):
+    """The other teacher's and other child's refused writes leave no rows behind."""
+    for role in ("other_child", "other_teacher", "anonymous"):
+        client = GraphQLClient(_user(matrix_world, role))
+        for name in ("updateLessonProgress", "submitQuizAttempt", "recordRecommendationEvent"):
+            client.query(CASES[name].query, CASES[name].variables(matrix_world))
+
+    assert not Progress.objects.exists()
+    assert not QuizAttempt.objects.exists()
+    assert Recommendation.objects.get(pk=matrix_world.recommendation.pk).status == "NEW"
+
+
+def test_every_contract_operation_has_a_row_in_the_matrix():
+    from schema.schema import schema
+
+    graphql_schema = schema._schema
+    operations = set(graphql_schema.query_type.fields) | set(graphql_schema.mutation_type.fields)
+    sign_in = {
+        "login",
+        "childLogin",
+        "refreshToken",
+        "logout",
+    }  # covered in test_sign_in_operations
+    assert operations - sign_in == set(CASES)
+
+
+def test_token_payload_is_for_the_right_user(world):
+    pair = issue_token_pair(world.child.user)
+
+    assert GraphQLClient(token=pair.access).query("{ me { id } }").data["me"]["id"] == str(
+        world.child.user.pk
+    )
