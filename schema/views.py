@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import time
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -15,12 +17,16 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from learnify.accounts.tokens import InvalidTokenError, authenticate_access_token
+from learnify.accounts.tokens import ACCESS, InvalidTokenError, authenticate_access_token, decode
 from schema.errors import with_codes
 from schema.schema import introspection_allowed, schema
 
 CONNECTION_INIT_TIMEOUT = datetime.timedelta(seconds=5)
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
+# How often an open socket re-checks that its user is still active and its token not revoked.
+REVOCATION_CHECK_SECONDS = 30.0
+# Close code for a socket whose token expired or was revoked: the app signs in again and reconnects.
+TOKEN_EXPIRED_CLOSE_CODE = 4401
 
 
 class LearnifyGraphQLView(GraphQLView):
@@ -58,11 +64,36 @@ class LearnifyGraphQLWSConsumer(GraphQLWSConsumer):
                 {"message": "Send authToken in the connection_init payload."}
             )
         try:
+            claims = decode(token, typ=ACCESS)
             user = await sync_to_async(authenticate_access_token)(token)
         except InvalidTokenError as exc:
             raise ConnectionRejectionError({"message": str(exc)}) from exc
         self.scope["user"] = user
+        self._token_watch = asyncio.create_task(self._close_when_token_ends(token, float(claims["exp"])))
         return None
+
+    async def _close_when_token_ends(self, token: str, expires_at: float) -> None:
+        """Close the socket when its token expires, or sooner when it is revoked or the user deactivated."""
+        try:
+            while True:
+                remaining = expires_at - time.time()
+                if remaining <= 0:
+                    break
+                await asyncio.sleep(min(remaining, REVOCATION_CHECK_SECONDS))
+                if time.time() < expires_at:
+                    try:
+                        await sync_to_async(authenticate_access_token)(token)
+                    except InvalidTokenError:
+                        break
+            await self.close(code=TOKEN_EXPIRED_CLOSE_CODE)
+        except asyncio.CancelledError:
+            pass
+
+    async def disconnect(self, code: int) -> None:
+        watch = getattr(self, "_token_watch", None)
+        if watch is not None:
+            watch.cancel()
+        await super().disconnect(code)
 
     async def connect(self) -> None:
         # Nobody is signed in until connection_init says who; Channels' own auth middleware is not used here.
