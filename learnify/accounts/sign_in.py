@@ -6,6 +6,8 @@ production, shared by all processes).
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth import authenticate
 from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
@@ -25,6 +27,8 @@ from learnify.core.cache import cache_get
 from learnify.core.exceptions import RateLimitedError
 from learnify.core.middleware import current_request_context
 from learnify.core.services import record_audit_event
+
+logger = logging.getLogger(__name__)
 
 LOGIN_PER_ACCOUNT = ratelimit.Limit("login-account", limit=10, window_seconds=300)
 LOGIN_PER_IP = ratelimit.Limit("login-ip", limit=30, window_seconds=60)
@@ -120,7 +124,14 @@ def _record_picture_failure(child: ChildProfile) -> bool:
 
 
 def clear_picture_failures(child: ChildProfile) -> None:
-    cache.delete_many([_lock_key(child.pk), _failures_key(child.pk)])
+    try:
+        cache.delete_many([_lock_key(child.pk), _failures_key(child.pk)])
+    except (
+        Exception
+    ):  # a cache that is down holds no lock to clear; the sign-in itself must not fail
+        logger.warning(
+            "picture sign-in counters of child %s could not be cleared", child.pk, exc_info=True
+        )
 
 
 def sign_in_child(*, class_code: str, child_id: int | str, picture_code: list[str]) -> TokenPair:

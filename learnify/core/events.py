@@ -11,6 +11,7 @@ already committed and must not fail because nobody could be told.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -37,17 +38,33 @@ def classroom_group(classroom_id: int) -> str:
     return f"classroom.{classroom_id}"
 
 
+# After a failed delivery, stop trying for a few seconds: with Redis down every attempt would wait for its
+# connection timeout, and writes would slow to a crawl for events nobody can receive anyway.
+PAUSE_AFTER_FAILURE_SECONDS = 5.0
+_paused_until = 0.0
+
+
 def _publish(groups: list[str], message: dict[str, Any]) -> None:
+    global _paused_until
     layer = get_channel_layer()
     if layer is None:
+        return
+    if time.monotonic() < _paused_until:
+        logger.warning(
+            "event %s to %s dropped: the channel layer failed moments ago",
+            message.get("kind"),
+            groups,
+        )
         return
     for group in groups:
         try:
             async_to_sync(layer.group_send)(group, message)
         except Exception:
+            _paused_until = time.monotonic() + PAUSE_AFTER_FAILURE_SECONDS
             logger.warning(
-                "event %s to %s was not delivered", message.get("type"), group, exc_info=True
+                "event %s to %s was not delivered", message.get("kind"), group, exc_info=True
             )
+            return
 
 
 def _child_groups(child_id: int, classroom_id: int | None) -> list[str]:
