@@ -13,6 +13,7 @@ from django.utils import timezone
 from learnify.accounts.models import ChildProfile, User
 from learnify.ai import services as ai_services
 from learnify.core import events
+from learnify.core.services import record_audit_event
 from learnify.lessons.models import Lesson, Skill
 from learnify.progress import permissions
 from learnify.progress.models import Achievement, Badge, Progress
@@ -134,6 +135,12 @@ def update_lesson_progress(
         occurred_at=at,
     )
     new_achievements = award_new_achievements(child=child, at=at)
+    record_audit_event(
+        action="progress.updated",
+        actor=actor,
+        target=progress,
+        metadata={"child_id": child.pk, "lesson_id": lesson.pk, "percent": progress.percent},
+    )
     transaction.on_commit(
         partial(
             publish_progress_events,

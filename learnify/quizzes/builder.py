@@ -148,6 +148,12 @@ def move_question(*, question: Question, direction: int, actor: User) -> None:
     _require_edit(actor, question.quiz)
     siblings = list(question.quiz.questions.order_by("order", "pk"))
     _swap_order(siblings, [q.pk for q in siblings].index(question.pk), direction, Question)
+    record_audit_event(
+        action="quiz.question_moved",
+        actor=actor,
+        target=question,
+        metadata={"direction": direction},
+    )
 
 
 @transaction.atomic
@@ -219,6 +225,9 @@ def move_choice(*, choice: Choice, direction: int, actor: User) -> None:
     _require_edit(actor, choice.question.quiz)
     siblings = list(choice.question.choices.order_by("order", "pk"))
     _swap_order(siblings, [c.pk for c in siblings].index(choice.pk), direction, Choice)
+    record_audit_event(
+        action="quiz.choice_moved", actor=actor, target=choice, metadata={"direction": direction}
+    )
 
 
 def quiz_publish_problems(quiz: Quiz) -> list[str]:

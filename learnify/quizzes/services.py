@@ -17,6 +17,7 @@ from learnify.ai import services as ai_services
 from learnify.ai.models import Recommendation
 from learnify.core import events
 from learnify.core.exceptions import ConflictError
+from learnify.core.services import record_audit_event
 from learnify.progress import services as progress_services
 from learnify.progress.models import Achievement
 from learnify.quizzes import permissions
@@ -211,6 +212,12 @@ def submit_quiz_attempt(
                 row.question = questions[row.question_id]
             ai_services.log_quiz_answers(child=child, attempt=attempt, answers=stored)
             new_achievements = progress_services.award_new_achievements(child=child, at=finished_at)
+            record_audit_event(
+                action="quiz.attempted",
+                actor=actor,
+                target=attempt,
+                metadata={"child_id": child.pk, "quiz_id": quiz.pk, "score": attempt.score},
+            )
             recommendations = (
                 ai_services.refresh_recommendations(child=child, now=finished_at)
                 if refresh_recommendations
