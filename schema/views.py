@@ -69,7 +69,9 @@ class LearnifyGraphQLWSConsumer(GraphQLWSConsumer):
         except InvalidTokenError as exc:
             raise ConnectionRejectionError({"message": str(exc)}) from exc
         self.scope["user"] = user
-        self._token_watch = asyncio.create_task(self._close_when_token_ends(token, float(claims["exp"])))
+        self._token_watch = asyncio.create_task(
+            self._close_when_token_ends(token, float(claims["exp"]))
+        )
         return None
 
     async def _close_when_token_ends(self, token: str, expires_at: float) -> None:
