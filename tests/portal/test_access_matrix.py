@@ -150,3 +150,69 @@ def test_portal_post_without_csrf_is_refused(portal):
     )
 
     assert response.status_code == 403
+
+
+def _actions(portal, objects):
+    classroom, child, lesson = portal.classroom.pk, portal.child.pk, objects["lesson"].pk
+    question = objects["lesson"].quiz.questions.first()
+    choice = question.choices.first()
+    rec = factories.RecommendationFactory(child=portal.child)
+    media = factories.LessonMediaFactory(lesson=objects["lesson"])
+    return {
+        "child_reset_picture_code": f"/portal/classrooms/{classroom}/children/{child}/picture-code/",
+        "child_unlock": f"/portal/classrooms/{classroom}/children/{child}/unlock/",
+        "child_archive": f"/portal/children/{child}/archive/",
+        "child_erase": f"/portal/children/{child}/erase/",
+        "recommendation_pin": f"/portal/recommendations/{rec.pk}/pin/",
+        "recommendation_dismiss": f"/portal/recommendations/{rec.pk}/dismiss/",
+        "lesson_media_add": f"/portal/lessons/{lesson}/media/",
+        "lesson_media_delete": f"/portal/lessons/{lesson}/media/{media.pk}/delete/",
+        "lesson_publish": f"/portal/lessons/{lesson}/publish/",
+        "lesson_move": f"/portal/lessons/{lesson}/move/",
+        "quiz_publish": f"/portal/lessons/{lesson}/quiz/publish/",
+        "question_add": f"/portal/lessons/{lesson}/quiz/questions/",
+        "question_edit": f"/portal/lessons/{lesson}/quiz/questions/{question.pk}/",
+        "question_delete": f"/portal/lessons/{lesson}/quiz/questions/{question.pk}/delete/",
+        "question_move": f"/portal/lessons/{lesson}/quiz/questions/{question.pk}/move/",
+        "choice_add": f"/portal/lessons/{lesson}/quiz/questions/{question.pk}/choices/",
+        "choice_toggle": f"/portal/lessons/{lesson}/quiz/choices/{choice.pk}/toggle/",
+        "choice_delete": f"/portal/lessons/{lesson}/quiz/choices/{choice.pk}/delete/",
+        "choice_move": f"/portal/lessons/{lesson}/quiz/choices/{choice.pk}/move/",
+        "teacher_approve": f"/portal/teachers/{portal.teacher.pk}/approve/",
+        "teacher_set_active": f"/portal/teachers/{portal.teacher.pk}/active/",
+    }
+
+
+def test_every_action_refuses_children_and_anonymous_and_changes_nothing(portal, objects):
+    from learnify.core.models import AuditLog
+
+    actions = _actions(portal, objects)
+    assert set(actions) == ACTIONS - {"logout", "home", "login"}
+    before = AuditLog.objects.count()
+
+    for name, url in actions.items():
+        assert (
+            portal.as_child.post(url, {"published": "1", "direction": "up"}).status_code
+            == FORBIDDEN
+        ), name
+        response = portal.anonymous.post(url, {"published": "1"})
+        assert response.status_code == 302, name
+        assert response["Location"].startswith("/portal/login/"), name
+
+    assert AuditLog.objects.count() == before
+    portal.child.refresh_from_db()
+    assert portal.child.archived_at is None
+
+
+def test_admin_only_actions_refuse_teachers(portal, objects):
+    actions = _actions(portal, objects)
+
+    for name in ("child_erase", "teacher_approve", "teacher_set_active"):
+        assert (
+            portal.as_teacher.post(
+                actions[name], {"confirm_name": "Sami", "active": "0"}
+            ).status_code
+            == FORBIDDEN
+        )
+    portal.teacher.user.refresh_from_db()
+    assert portal.teacher.user.is_active
