@@ -1,8 +1,6 @@
-"""Lessons, skills and media.
+"""Lessons, skills and media."""
 
-No `from __future__ import annotations` here: strawberry-django reads the `lessons` field's list type when it
-builds the field's filter and pagination arguments, and a string annotation hides it.
-"""
+from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -93,12 +91,12 @@ class LessonType:
     is_published: bool
     skills: list[SkillType]
     media: list[MediaType]
-    quiz: Annotated["QuizType", strawberry.lazy("schema.quizzes")] | None
+    quiz: Annotated[QuizType, strawberry.lazy("schema.quizzes")] | None
 
     @strawberry_django.field(prefetch_related=[_my_progress_prefetch])
     def my_progress(
         self, root: Lesson, info: Info
-    ) -> Annotated["ProgressType", strawberry.lazy("schema.progress")] | None:
+    ) -> Annotated[ProgressType, strawberry.lazy("schema.progress")] | None:
         """The signed-in child's progress in this lesson (null for teachers and admins)."""
         rows = getattr(root, "my_progress", None)
         if rows is None:
