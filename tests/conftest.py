@@ -60,3 +60,16 @@ def child(classroom):
 @pytest.fixture
 def other_child(db):
     return factories.ChildProfileFactory()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_connection_pools(django_db_setup, django_db_blocker):
+    """Hand psycopg's pooled connections back before the test database is dropped."""
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all(initialized_only=True):
+            close_pool = getattr(connection, "close_pool", None)
+            if close_pool is not None and getattr(connection, "pool", None) is not None:
+                close_pool()
