@@ -225,6 +225,9 @@ REFRESH_TOKEN_LIFETIME_SECONDS = int(
     os.environ.get("REFRESH_TOKEN_LIFETIME_SECONDS", str(30 * 24 * 60 * 60))
 )
 
+# /metrics for Prometheus: scrapers send "Authorization: Bearer <METRICS_TOKEN>"; unset, only loopback may read.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
 # Archived children are erased this many days after archiving (manage.py purge_expired, run daily).
 CHILD_RETENTION_DAYS = int(os.environ.get("CHILD_RETENTION_DAYS", "365"))
 

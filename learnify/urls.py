@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
 from learnify.core.health import health
+from learnify.core.metrics import metrics_view
 from schema.views import LearnifyGraphQLView
 
 admin.site.site_header = "Learnify administration"
@@ -14,6 +15,7 @@ urlpatterns = [
     path("api/health/", health, name="health"),
     # Tokens, not cookies, authenticate the API (sessions are ignored there), so CSRF does not apply.
     path("api/graphql/", csrf_exempt(LearnifyGraphQLView.as_view()), name="graphql"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("portal/", include("portal.urls")),
 ]

@@ -10,6 +10,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from learnify.accounts.selectors import classrooms_visible_to
 from learnify.core import events
+from learnify.core.metrics import recorder
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +31,12 @@ class ClassroomLiveConsumer(AsyncWebsocketConsumer):
         self.group = events.classroom_group(self.classroom.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        recorder.count("websocket_connections_opened")
 
     async def disconnect(self, code: int) -> None:
         group = getattr(self, "group", None)
         if group:
+            recorder.count("websocket_connections_closed")
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:  # the layer may be the thing that went away

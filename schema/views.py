@@ -18,6 +18,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from learnify.accounts.tokens import ACCESS, InvalidTokenError, authenticate_access_token, decode
+from learnify.core.metrics import recorder
 from schema.errors import with_codes
 from schema.schema import introspection_allowed, schema
 
@@ -92,6 +93,7 @@ class LearnifyGraphQLWSConsumer(GraphQLWSConsumer):
             pass
 
     async def disconnect(self, code: int) -> None:
+        recorder.count("websocket_connections_closed")
         watch = getattr(self, "_token_watch", None)
         if watch is not None:
             watch.cancel()
@@ -100,6 +102,7 @@ class LearnifyGraphQLWSConsumer(GraphQLWSConsumer):
     async def connect(self) -> None:
         # Nobody is signed in until connection_init says who; Channels' own auth middleware is not used here.
         self.scope["user"] = AnonymousUser()
+        recorder.count("websocket_connections_opened")
         await super().connect()
 
 

@@ -18,6 +18,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
+from learnify.core.metrics import recorder
+
 logger = logging.getLogger(__name__)
 
 # Every message about a child has this channel-layer type; what happened is in its "kind". One type lets a
@@ -50,17 +52,20 @@ def _publish(groups: list[str], message: dict[str, Any]) -> None:
     if layer is None:
         return
     if time.monotonic() < _paused_until:
+        recorder.count("events_dropped", len(groups))
         logger.warning(
             "event %s to %s dropped: the channel layer failed moments ago",
             message.get("kind"),
             groups,
         )
         return
-    for group in groups:
+    for sent, group in enumerate(groups):
         try:
             async_to_sync(layer.group_send)(group, message)
+            recorder.count("events_published")
         except Exception:
             _paused_until = time.monotonic() + PAUSE_AFTER_FAILURE_SECONDS
+            recorder.count("events_dropped", len(groups) - sent)
             logger.warning(
                 "event %s to %s was not delivered", message.get("kind"), group, exc_info=True
             )

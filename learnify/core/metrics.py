@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -27,6 +28,8 @@ BUCKETS_MS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 FLUSH_SECONDS = 5.0
 RETENTION_HOURS = 24 * 35
 MAX_ENDPOINTS = 200  # a flood of made-up paths must not grow the cache without bound
+TOTAL = "total"  # counts since the cache was created, for Prometheus (which wants counters that only grow)
+COUNTERS = "_counters"
 
 
 def _bucket(ms: float) -> int:
@@ -44,10 +47,21 @@ class _Recorder:
 
     def record(self, endpoint: str, ms: float, error: bool) -> None:
         hour = timezone.now().strftime("%Y%m%d%H")
+        bucket = f"b{_bucket(ms)}"
         with self._lock:
-            self._counts[(hour, endpoint, f"b{_bucket(ms)}")] += 1
+            self._counts[(hour, endpoint, bucket)] += 1
+            self._counts[(TOTAL, endpoint, bucket)] += 1
             if error:
                 self._counts[(hour, endpoint, "errors")] += 1
+                self._counts[(TOTAL, endpoint, "errors")] += 1
+            due = time.monotonic() - self._last_flush >= FLUSH_SECONDS
+        if due:
+            self.flush()
+
+    def count(self, name: str, n: int = 1) -> None:
+        """Add `n` to a cluster-wide counter (events published, sockets opened, ...)."""
+        with self._lock:
+            self._counts[(TOTAL, COUNTERS, name)] += n
             due = time.monotonic() - self._last_flush >= FLUSH_SECONDS
         if due:
             self.flush()
@@ -62,9 +76,10 @@ class _Recorder:
             endpoints_by_hour: dict[str, set[str]] = defaultdict(set)
             for (hour, endpoint, field), n in counts.items():
                 key = f"metrics:{hour}:{endpoint}:{field}"
-                cache.add(key, 0, timeout=RETENTION_HOURS * 3600)
+                cache.add(key, 0, timeout=None if hour == TOTAL else RETENTION_HOURS * 3600)
                 cache.incr(key, n)
-                endpoints_by_hour[hour].add(endpoint)
+                if endpoint != COUNTERS:
+                    endpoints_by_hour[hour].add(endpoint)
             for hour, endpoints in endpoints_by_hour.items():
                 key = f"metrics:{hour}:endpoints"
                 known = set(cache.get(key) or [])
@@ -187,3 +202,108 @@ def endpoint_stats(since: datetime.datetime, until: datetime.datetime) -> list[E
         for endpoint, histogram in histograms.items()
     ]
     return sorted(stats, key=lambda s: (-s.requests, s.endpoint))
+
+
+def totals() -> tuple[dict[str, list[int]], dict[str, int], dict[str, int]]:
+    """Return the cluster-wide histograms and error counts per endpoint, and the named counters."""
+    recorder.flush()
+    endpoints = cache.get(f"metrics:{TOTAL}:endpoints") or []
+    fields = [f"b{i}" for i in range(len(BUCKETS_MS) + 1)] + ["errors"]
+    values = cache.get_many([f"metrics:{TOTAL}:{e}:{f}" for e in endpoints for f in fields])
+    histograms = {
+        e: [int(values.get(f"metrics:{TOTAL}:{e}:b{i}", 0)) for i in range(len(BUCKETS_MS) + 1)]
+        for e in endpoints
+    }
+    errors = {e: int(values.get(f"metrics:{TOTAL}:{e}:errors", 0)) for e in endpoints}
+    stored = cache.get_many([f"metrics:{TOTAL}:{COUNTERS}:{name}" for name in KNOWN_COUNTERS])
+    counters = {
+        name: int(stored.get(f"metrics:{TOTAL}:{COUNTERS}:{name}", 0)) for name in KNOWN_COUNTERS
+    }
+    return histograms, errors, counters
+
+
+KNOWN_COUNTERS = (
+    "events_published",
+    "events_dropped",
+    "websocket_connections_opened",
+    "websocket_connections_closed",
+)
+
+
+def _allowed(request: HttpRequest) -> bool:
+    token = settings.METRICS_TOKEN
+    if token:
+        return request.headers.get("Authorization", "") == f"Bearer {token}"
+    # Without a token only the machine itself (a local Prometheus agent or sidecar) may scrape.
+    return request.META.get("REMOTE_ADDR") in ("127.0.0.1", "::1")
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
+def prometheus_text() -> str:
+    """Render the metrics in the Prometheus text exposition format."""
+    from django.db.models import Count
+
+    from learnify.ai.models import Recommendation
+
+    histograms, errors, counters = totals()
+    lines = [
+        "# HELP learnify_http_request_duration_seconds Time to answer a request, by endpoint or GraphQL operation.",
+        "# TYPE learnify_http_request_duration_seconds histogram",
+    ]
+    for endpoint, histogram in sorted(histograms.items()):
+        label = _escape(endpoint)
+        running = 0
+        for index, count in enumerate(histogram):
+            running += count
+            bound = f"{BUCKETS_MS[index] / 1000:g}" if index < len(BUCKETS_MS) else "+Inf"
+            lines.append(
+                f'learnify_http_request_duration_seconds_bucket{{endpoint="{label}",le="{bound}"}} {running}'
+            )
+        lines.append(
+            f'learnify_http_request_duration_seconds_count{{endpoint="{label}"}} {running}'
+        )
+    lines += [
+        "# HELP learnify_http_request_errors_total Requests answered with a server error (5xx).",
+        "# TYPE learnify_http_request_errors_total counter",
+    ]
+    lines += [
+        f'learnify_http_request_errors_total{{endpoint="{_escape(e)}"}} {n}'
+        for e, n in sorted(errors.items())
+    ]
+    opened, closed = (
+        counters["websocket_connections_opened"],
+        counters["websocket_connections_closed"],
+    )
+    lines += [
+        "# HELP learnify_websocket_connections Open websocket connections (API and portal).",
+        "# TYPE learnify_websocket_connections gauge",
+        f"learnify_websocket_connections {max(0, opened - closed)}",
+        "# HELP learnify_events_published_total Events handed to the channel layer.",
+        "# TYPE learnify_events_published_total counter",
+        f"learnify_events_published_total {counters['events_published']}",
+        "# HELP learnify_events_dropped_total Events lost because the channel layer failed.",
+        "# TYPE learnify_events_dropped_total counter",
+        f"learnify_events_dropped_total {counters['events_dropped']}",
+        "# HELP learnify_recommendations_active Active recommendations by where they came from.",
+        "# TYPE learnify_recommendations_active gauge",
+    ]
+    by_source = {"model": 0, "rules": 0}
+    for row in (
+        Recommendation.objects.filter(is_active=True).values("source").annotate(n=Count("id"))
+    ):
+        by_source["rules" if row["source"] == Recommendation.RULES_SOURCE else "model"] += row["n"]
+    lines += [
+        f'learnify_recommendations_active{{source="{source}"}} {n}'
+        for source, n in sorted(by_source.items())
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """GET /metrics for Prometheus: a bearer METRICS_TOKEN, or a scrape from this machine when none is set."""
+    if not _allowed(request):
+        return HttpResponse("Forbidden\n", status=403, content_type="text/plain")
+    return HttpResponse(prometheus_text(), content_type="text/plain; version=0.0.4; charset=utf-8")
