@@ -16,7 +16,7 @@ def test_metrics_are_prometheus_text_for_a_local_scraper(admin_user):
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain; version=0.0.4")
-    assert '# TYPE learnify_http_request_duration_seconds histogram' in body
+    assert "# TYPE learnify_http_request_duration_seconds histogram" in body
     assert 'learnify_http_request_duration_seconds_bucket{endpoint="health",le="+Inf"}' in body
     assert "learnify_events_published_total" in body
     assert 'learnify_recommendations_active{source="rules"}' in body
