@@ -36,6 +36,9 @@ def classify(exc: BaseException | None) -> tuple[ErrorCode, str, dict[str, Any]]
     """Return the code, message and extra extensions for a known error, or None for an unexpected one."""
     if isinstance(exc, ApiError):
         return exc.code, exc.message, exc.extensions
+    if isinstance(exc, GraphQLError):
+        # graphql-core rejected a variable (wrong type, unknown enum value, missing): the client's input.
+        return ErrorCode.BAD_USER_INPUT, exc.message, {}
     if isinstance(exc, InvalidTokenError | SignInError):
         return ErrorCode.UNAUTHENTICATED, str(exc), {}
     if isinstance(exc, PermissionDenied):

@@ -8,8 +8,11 @@ import strawberry
 import strawberry_django
 from django.db.models import Prefetch, Q, QuerySet
 from strawberry import auto
+from strawberry.extensions import FieldExtension
 from strawberry.types import Info
+from strawberry.types.unset import UNSET
 from strawberry_django.optimizer import optimize
+from strawberry_django.pagination import OffsetPaginationInput
 
 from learnify.lessons import selectors
 from learnify.lessons.models import Lesson, LessonMedia, Skill
@@ -24,6 +27,8 @@ from schema.base import (
     parse_id,
     require_user,
 )
+
+MAX_PAGE = 100
 
 if TYPE_CHECKING:
     from schema.progress import ProgressType
@@ -117,11 +122,21 @@ class LessonType:
         return selectors.lessons_visible_to(require_user(info), base=queryset)
 
 
+class DefaultPage(FieldExtension):
+    """Give a list without `pagination` the first page: strawberry-django only caps pages it is asked for."""
+
+    def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
+        if kwargs.get("pagination") in (None, UNSET):
+            kwargs["pagination"] = OffsetPaginationInput(offset=0, limit=MAX_PAGE)
+        return next_(source, info, **kwargs)
+
+
 @strawberry.type
 class LessonQuery:
     lessons: list[LessonType] = strawberry_django.field(
         filters=LessonFilter,
         pagination=True,
+        extensions=[DefaultPage()],
         description="Lessons the caller may open, in curriculum order; at most 100 a page.",
     )
 

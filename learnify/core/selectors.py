@@ -75,13 +75,15 @@ def filtered_audit_logs(filters: AuditLogFilters) -> QuerySet[AuditLog]:
         qs = qs.filter(created_at__lt=filters.until)
     if filters.search:
         term = filters.search.strip()[:100]
-        qs = qs.filter(
+        matches = (
             Q(action__icontains=term)
             | Q(target_type__icontains=term)
             | Q(target_id=term)
             | Q(request_id=term)
-            | Q(ip=term if _looks_like_ip(term) else None)
         )
+        if _looks_like_ip(term):
+            matches |= Q(ip=term)
+        qs = qs.filter(matches)
     return qs.order_by("-created_at", "-id")
 
 
