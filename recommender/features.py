@@ -63,6 +63,8 @@ FEATURE_COLUMNS = [
     "lesson_child_attempts",
     "lesson_child_last_score",
     "lesson_seconds_since_child",
+    "frontier_passed_gap",
+    "frontier_failed_gap",
     "elo_p",
 ]
 
@@ -74,6 +76,8 @@ _SKILL_COLUMNS = [
     "skill_seconds_since_practice",
     "skill_relative_answer_time",
     "skill_ability",
+    "frontier_passed_gap",
+    "frontier_failed_gap",
     "elo_p",
 ]
 
@@ -639,6 +643,25 @@ def _elo(
     return result, final
 
 
+def _frontier(per_skill: pd.DataFrame, attempt_score: np.ndarray) -> pd.DataFrame:
+    """How this lesson's difficulty compares with the hardest lesson of the skill the child has passed and
+    the easiest one they failed, before the attempt: a child who passed harder lessons will likely pass."""
+    rows = per_skill.sort_values(["child", "skill", "seq"], kind="stable").reset_index(drop=True)
+    key = pd.Series(_combined_key(rows, ["child", "skill"]))
+    real = rows["real"].to_numpy() == 1
+    passed = real & (attempt_score[rows["seq"].to_numpy()] >= SUCCESS_SHARE - 1e-9)
+    failed = real & ~passed
+    difficulty = rows["lesson_difficulty"].to_numpy(dtype=float)
+    # Exclusive running extremes: shift by one within the group, then the running max / min.
+    hardest = pd.Series(np.where(passed, difficulty, -np.inf)).groupby(key).shift(1).fillna(-np.inf)
+    hardest = hardest.groupby(key).cummax().to_numpy()
+    easiest = pd.Series(np.where(failed, difficulty, np.inf)).groupby(key).shift(1).fillna(np.inf)
+    easiest = easiest.groupby(key).cummin().to_numpy()
+    rows["frontier_passed_gap"] = np.where(np.isfinite(hardest), difficulty - hardest, np.nan)
+    rows["frontier_failed_gap"] = np.where(np.isfinite(easiest), difficulty - easiest, np.nan)
+    return rows
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Assembling
 # --------------------------------------------------------------------------------------------------------------
@@ -671,6 +694,7 @@ def _compute(
         )
     ratings, final_difficulty = _elo(tables.skills, elo, frozen_difficulty)
     per_skill = per_skill.merge(ratings, on=["seq", "skill"], how="left")
+    per_skill = _frontier(per_skill, a["score"].to_numpy())
     by_attempt = per_skill.groupby("seq")[_SKILL_COLUMNS].mean()
     by_attempt["child_ability"] = per_skill.groupby("seq")["child_ability"].first()
     by_attempt["lesson_difficulty"] = per_skill.groupby("seq")["lesson_difficulty"].first()

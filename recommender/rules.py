@@ -68,8 +68,23 @@ def recommend_by_rules(state: ChildState, *, limit: int = 5) -> pd.DataFrame:
     if lessons.empty:
         return pd.DataFrame(columns=RECOMMENDATION_COLUMNS)
     lessons = lessons[lessons["kg_level"].isin(allowed_levels(state.kg_level, state.mastery))]
-    progress = state.progress.set_index("lesson_id") if not state.progress.empty else pd.DataFrame()
-    mastery = state.mastery.set_index("skill_id") if not state.mastery.empty else pd.DataFrame()
+    # Plain dicts: the batch pipeline and the simulator call this for thousands of children, and a
+    # DataFrame lookup per lesson and skill made that the slowest step.
+    progress_of: dict[int, tuple[str, int]] = {}
+    if not state.progress.empty:
+        for lesson_id, status, percent in zip(
+            state.progress["lesson_id"],
+            state.progress["status"],
+            state.progress["percent"],
+            strict=True,
+        ):
+            progress_of[int(lesson_id)] = (str(status), int(percent))
+    mastery_of: dict[int, tuple[str, float]] = {}
+    if not state.mastery.empty:
+        for skill_id, band, estimate in zip(
+            state.mastery["skill_id"], state.mastery["band"], state.mastery["estimate"], strict=True
+        ):
+            mastery_of[int(skill_id)] = (str(band), float(estimate))
     just_done = set()
     if not state.progress.empty:
         cutoff = state.now - pd.Timedelta(minutes=JUST_DONE_MINUTES)
@@ -79,16 +94,18 @@ def recommend_by_rules(state: ChildState, *, limit: int = 5) -> pd.DataFrame:
         just_done = set(state.progress.loc[recent, "lesson_id"])
 
     def status_of(lesson_id: int) -> tuple[str, int]:
-        if lesson_id in progress.index:
-            row = progress.loc[lesson_id]
-            return str(row["status"]), int(row["percent"])
-        return "NOT_STARTED", 0
+        return progress_of.get(int(lesson_id), ("NOT_STARTED", 0))
 
     def band_of(skill_id: int) -> tuple[str | None, float | None]:
-        if skill_id in mastery.index:
-            row = mastery.loc[skill_id]
-            return str(row["band"]), float(row["estimate"])
-        return None, None
+        return mastery_of.get(int(skill_id), (None, None))
+
+    scores_cache: dict[int | None, list[float]] = {}
+
+    def last_scores(skill_id: int | None) -> list[float]:
+        # Several lessons share a skill: scan the attempts once per skill, not once per lesson.
+        if skill_id not in scores_cache:
+            scores_cache[skill_id] = _last_scores(state.attempts, skill_id)
+        return scores_cache[skill_id]
 
     candidates: list[dict] = []
     next_step_taken: set[int] = set()
@@ -127,7 +144,7 @@ def recommend_by_rules(state: ChildState, *, limit: int = 5) -> pd.DataFrame:
                         "skill_id": weakest_skill,
                         "params": {
                             "estimate": weakest_estimate,
-                            "last_scores": _last_scores(state.attempts, weakest_skill),
+                            "last_scores": last_scores(weakest_skill),
                         },
                     }
                 )
@@ -140,7 +157,7 @@ def recommend_by_rules(state: ChildState, *, limit: int = 5) -> pd.DataFrame:
                     "skill_id": weakest_skill,
                     "params": {
                         "estimate": weakest_estimate,
-                        "last_scores": _last_scores(state.attempts, weakest_skill),
+                        "last_scores": last_scores(weakest_skill),
                     },
                 }
             )

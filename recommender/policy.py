@@ -1,0 +1,439 @@
+"""Choose each child's next lessons with the success model, and fall back to the rules when it cannot serve.
+
+A lesson teaches most when the child will probably, but not surely, succeed: the policy aims at about 75 %
+predicted success and stays inside 65-85 % when it can (Maths Garden's target; the "85 % rule" as the upper
+anchor). Among lessons at the right difficulty it prefers skills the child is weak in (LOW mastery) whose
+prerequisites are not LOW, lessons the child started and did not finish, and lessons not repeated many times;
+it keeps to the class level (own level and MIXED, the next level only once most practised skills are HIGH, as
+the rules do) and never offers a lesson just done or one that was not among the candidates. `recommend` wraps
+it with the fallback: no model, too little history or any prediction error serves the rules instead, and says
+which source served.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from recommender.features import ItemStats, features_for_candidates
+from recommender.mastery import HIGH, LOW, MEDIUM
+from recommender.rules import (
+    JUST_DONE_MINUTES,
+    LEVEL_ORDER,
+    MIXED,
+    RECOMMENDATION_COLUMNS,
+    RESUME,
+    REVIEW,
+    SKILL_GAP,
+    STRETCH,
+    ChildState,
+    _last_scores,
+    allowed_levels,
+    recommend_by_rules,
+)
+from recommender.training import TrainedModel
+
+PREDICTED = "PREDICTED"
+RULES_SOURCE = "rules"
+MIN_ANSWERS = 20
+TARGET = 0.75
+BAND = (0.65, 0.85)
+
+# How much each consideration weighs in the 0-1 score. Difficulty comes first: a weak skill taught at the
+# wrong difficulty teaches little, so the gap and resume terms only reorder lessons of similar fit.
+FIT_WEIGHT = 0.55
+IN_BAND_BONUS = 0.1
+GAP_WEIGHT = {LOW: 0.25, MEDIUM: 0.12, HIGH: 0.0, None: 0.12}
+RESUME_BONUS = 0.1
+PREREQ_LOW_PENALTY = 0.2  # a prerequisite skill is LOW: build the foundation first
+PREREQ_UNSTARTED_PENALTY = (
+    0.1  # a prerequisite skill offered to the child has not been practised yet
+)
+EARLIER_LESSON_PENALTY = (
+    0.1  # per earlier lesson of the skill not yet completed (the skill not MEDIUM/HIGH)
+)
+# Per earlier attempt at the same lesson: a repeated quiz teaches less than a new one. 0.2 was chosen on
+# development seeds of the simulators (0.1 and 0.2 tried), not on the seeds the evaluation reports.
+REPEAT_PENALTY = 0.2
+OTHER_LEVEL_PENALTY = 0.15  # a MIXED lesson whose skills belong to a lower class level
+FIT_WIDTH = 0.25  # predicted success this far from the target scores no fit at all
+
+_CHILD = "ml_student_id"
+
+
+@dataclass(frozen=True)
+class Served:
+    """The recommendations and which source served them (a model version or "rules"), and why."""
+
+    recommendations: pd.DataFrame
+    source: str
+    reason: str
+
+
+def _child_key(frame: pd.DataFrame) -> pd.Series:
+    if _CHILD in frame:
+        return frame[_CHILD].astype(str)
+    return pd.Series("", index=frame.index)
+
+
+def _skill_levels(candidates: pd.DataFrame) -> pd.DataFrame:
+    """Per candidate: the class level its content belongs to.
+
+    A lesson of a class level belongs to it; a MIXED lesson belongs to the highest level of the skills it
+    practises (learned from the other lessons that practise them), so a MIXED lesson of KG3 skills is not
+    "own level" for a KG1 child. A MIXED lesson of unknown skills stays MIXED.
+    """
+    lessons = candidates.drop_duplicates("lesson_id")[["lesson_id", "kg_level", "skill_ids"]]
+    plain = (
+        lessons[lessons["kg_level"].isin(LEVEL_ORDER)]
+        .explode("skill_ids")
+        .dropna(subset=["skill_ids"])
+    )
+    rank = plain["kg_level"].map(LEVEL_ORDER.index)
+    level_of_skill = rank.groupby(plain["skill_ids"].astype(np.int64)).max().to_dict()
+    content_level = {}
+    for lesson_id, level, skills in lessons.itertuples(index=False):
+        if level != MIXED:
+            content_level[lesson_id] = level
+            continue
+        ranks = [level_of_skill[int(s)] for s in skills if int(s) in level_of_skill]
+        content_level[lesson_id] = LEVEL_ORDER[max(ranks)] if ranks else MIXED
+    return candidates["lesson_id"].map(content_level).to_numpy()
+
+
+def _level_fit(
+    candidates: pd.DataFrame, mastery: pd.DataFrame, kg_level: str | Mapping[str, str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which candidates the child may see (rules.allowed_levels, per child), and which are below level."""
+    children = _child_key(candidates)
+    content = _skill_levels(candidates)
+    mastery_children = _child_key(mastery)
+    allowed = np.zeros(len(candidates), dtype=bool)
+    below = np.zeros(len(candidates), dtype=bool)
+    by_child = dict(tuple(mastery.groupby(mastery_children))) if len(mastery) else {}
+    empty = mastery.iloc[0:0]
+    for child, rows in candidates.groupby(children).groups.items():
+        level = kg_level if isinstance(kg_level, str) else kg_level[child]
+        levels = allowed_levels(level, by_child.get(child, empty))
+        positions = candidates.index.get_indexer(rows)
+        listed = candidates["kg_level"].iloc[positions].isin(levels).to_numpy()
+        # MIXED content above the child's allowed levels waits, like any lesson of that level.
+        content_ok = np.array(
+            [c == MIXED or c in levels or _rank(c) < _rank(level) for c in content[positions]]
+        )
+        allowed[positions] = listed & content_ok
+        below[positions] = np.array(
+            [c != MIXED and _rank(c) < _rank(level) for c in content[positions]]
+        )
+    return allowed, below
+
+
+def _rank(level: str) -> int:
+    return LEVEL_ORDER.index(level) if level in LEVEL_ORDER else -1
+
+
+def _skill_standing(candidates: pd.DataFrame, mastery: pd.DataFrame) -> pd.DataFrame:
+    """Per candidate: its weakest practised skill, that skill's band and estimate, and whether a prereq is LOW."""
+    children = _child_key(candidates)
+    skills = pd.DataFrame(
+        {
+            "row": candidates.index,
+            "child": children.to_numpy(),
+            "skill_id": candidates["skill_ids"].to_numpy(),
+        }
+    ).explode("skill_id")
+    skills = skills.dropna(subset=["skill_id"])
+    skills["skill_id"] = skills["skill_id"].astype(np.int64)
+    known = pd.DataFrame(
+        {
+            "child": _child_key(mastery).to_numpy(),
+            "skill_id": mastery["skill_id"].to_numpy(dtype=np.int64) if len(mastery) else [],
+            "band": mastery["band"].to_numpy() if len(mastery) else [],
+            "estimate": mastery["estimate"].to_numpy(dtype=float) if len(mastery) else [],
+        }
+    )
+    skills = skills.merge(known, on=["child", "skill_id"], how="left")
+    # The weakest practised skill drives the decision; a lesson whose skills are all new is a MEDIUM gap.
+    skills["sort_estimate"] = skills["estimate"].fillna(np.inf)
+    weakest = skills.sort_values(["row", "sort_estimate", "skill_id"]).drop_duplicates("row")
+    standing = pd.DataFrame(index=candidates.index)
+    weakest = weakest.set_index("row")
+    standing["skill_id"] = weakest["skill_id"]
+    standing["band"] = weakest["band"]
+    standing["estimate"] = weakest["estimate"]
+    standing["prereq_low"] = False
+    standing["prereq_unstarted"] = False
+    if "prereq_skill_ids" in candidates:
+        prereqs = pd.DataFrame(
+            {
+                "row": candidates.index,
+                "child": children.to_numpy(),
+                "skill_id": candidates["prereq_skill_ids"].to_numpy(),
+            }
+        ).explode("skill_id")
+        prereqs = prereqs.dropna(subset=["skill_id"])
+        prereqs["skill_id"] = prereqs["skill_id"].astype(np.int64)
+        offered = (
+            pd.DataFrame(
+                {"child": children.to_numpy(), "skill_id": candidates["skill_ids"].to_numpy()}
+            )
+            .explode("skill_id")
+            .dropna()
+            .drop_duplicates()
+        )
+        offered["skill_id"] = offered["skill_id"].astype(np.int64)
+        prereqs = prereqs.merge(known, on=["child", "skill_id"], how="left")
+        low_rows = prereqs.loc[prereqs["band"] == LOW, "row"].unique()
+        standing.loc[low_rows, "prereq_low"] = True
+        # A foundation the child could practise now but never has: start there.
+        unstarted = prereqs[prereqs["band"].isna()].merge(offered, on=["child", "skill_id"])
+        standing.loc[unstarted["row"].unique(), "prereq_unstarted"] = True
+    standing["prereq_unstarted"] = standing.get("prereq_unstarted", False)
+    standing["prereq_unstarted"] = standing["prereq_unstarted"].fillna(False).astype(bool)
+    standing["earlier_open"] = _earlier_lessons_open(candidates, children)
+    return standing
+
+
+def _earlier_lessons_open(candidates: pd.DataFrame, children: pd.Series) -> np.ndarray:
+    """Per candidate: how many earlier lessons (by order) of its first skill the child has not completed."""
+    if "order" not in candidates or "status" not in candidates:
+        return np.zeros(len(candidates))
+    first_skill = candidates["skill_ids"].map(lambda ids: int(ids[0]) if len(ids) else -1)
+    frame = pd.DataFrame(
+        {
+            "child": children.to_numpy(),
+            "skill": first_skill.to_numpy(),
+            "order": candidates["order"].to_numpy(),
+            "open": (candidates["status"] != "COMPLETED").to_numpy(dtype=float),
+        },
+        index=candidates.index,
+    ).sort_values(["child", "skill", "order"], kind="stable")
+    # Lessons sharing an order count as siblings, not as earlier lessons.
+    per_order = frame.groupby(["child", "skill", "order"])["open"].sum()
+    before = per_order.groupby(level=["child", "skill"]).cumsum() - per_order
+    looked = before.reindex(pd.MultiIndex.from_frame(frame[["child", "skill", "order"]]))
+    frame["earlier_open"] = looked.to_numpy()
+    return frame["earlier_open"].reindex(candidates.index).to_numpy(dtype=float)
+
+
+def _mastery_keyed_like(mastery: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame:
+    """One child's mastery (no id column) applies to that child's candidates, whatever their id."""
+    if _CHILD in candidates and _CHILD not in mastery:
+        ids = candidates[_CHILD].astype(str).unique()
+        if len(ids) > 1:
+            raise ValueError("mastery for several children needs an ml_student_id column")
+        return mastery.assign(**{_CHILD: ids[0] if len(ids) else ""})
+    if _CHILD not in candidates and _CHILD in mastery:
+        return mastery.drop(columns=[_CHILD])
+    return mastery
+
+
+def _just_done(candidates: pd.DataFrame) -> np.ndarray:
+    if "last_accessed_at" not in candidates or "as_of" not in candidates:
+        return np.zeros(len(candidates), dtype=bool)
+    accessed = pd.to_datetime(candidates["last_accessed_at"], utc=True)
+    cutoff = pd.to_datetime(candidates["as_of"], utc=True) - pd.Timedelta(minutes=JUST_DONE_MINUTES)
+    return (accessed.notna() & (accessed >= cutoff)).to_numpy()
+
+
+def score_candidates(
+    p_success: np.ndarray,
+    candidates: pd.DataFrame,
+    standing: pd.DataFrame,
+    *,
+    below_level: np.ndarray | None = None,
+    target: float = TARGET,
+    band: tuple[float, float] = BAND,
+) -> np.ndarray:
+    """Return each candidate's score in 0-1 from its predicted success, the skill gap and its history."""
+    fit = np.clip(1.0 - np.abs(p_success - target) / FIT_WIDTH, 0.0, 1.0)
+    in_band = (p_success >= band[0]) & (p_success <= band[1])
+    gap = standing["band"].map(lambda b: GAP_WEIGHT.get(b if isinstance(b, str) else None, 0.0))
+    status = (
+        candidates["status"] if "status" in candidates else pd.Series("", index=candidates.index)
+    )
+    resume = (status == "IN_PROGRESS").to_numpy()
+    repeats = candidates.get(
+        "lesson_child_attempts", pd.Series(0.0, index=candidates.index)
+    ).fillna(0)
+    score = (
+        FIT_WEIGHT * fit
+        + IN_BAND_BONUS * in_band
+        + gap.to_numpy(dtype=float)
+        + RESUME_BONUS * resume
+        - PREREQ_LOW_PENALTY * standing["prereq_low"].to_numpy(dtype=float)
+        - PREREQ_UNSTARTED_PENALTY * standing["prereq_unstarted"].to_numpy(dtype=float)
+        - REPEAT_PENALTY * np.minimum(repeats.to_numpy(dtype=float), 3)
+    )
+    # Skipping ahead in a skill is for children who already do well in it.
+    established = standing["band"].isin([MEDIUM, HIGH]).to_numpy()
+    earlier = np.minimum(standing["earlier_open"].to_numpy(dtype=float), 2)
+    score = score - EARLIER_LESSON_PENALTY * earlier * ~established
+    if below_level is not None:
+        # Lower-level content is for remediation: only a LOW skill makes it worth a slot.
+        remedial = (standing["band"] == LOW).to_numpy()
+        score = score - OTHER_LEVEL_PENALTY * (below_level & ~remedial)
+    return np.clip(score, 0.0, 1.0)
+
+
+def _reason(row: pd.Series, own_level: str) -> str:
+    if row.get("status") == "IN_PROGRESS":
+        return RESUME
+    if row["band"] == LOW:
+        return REVIEW if row.get("status") == "COMPLETED" else SKILL_GAP
+    if row["kg_level"] not in (own_level, MIXED):
+        return STRETCH
+    return PREDICTED
+
+
+def recommend_with_model(
+    model: TrainedModel,
+    candidates_with_features: pd.DataFrame,
+    mastery: pd.DataFrame,
+    kg_level: str | Mapping[str, str],
+    *,
+    limit: int = 5,
+    target: float = TARGET,
+    band: tuple[float, float] = BAND,
+    attempts: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Return up to `limit` lessons per child, best first, in the shape of rules.recommend_by_rules.
+
+    candidates_with_features: lesson_id, kg_level, skill_ids and FEATURE_COLUMNS (from
+    features.features_for_candidates); optionally prereq_skill_ids, status, percent, last_accessed_at, as_of
+    and ml_student_id (several children at once, with `kg_level` and `mastery` keyed by child). Only these
+    lessons can be returned. `attempts` (lesson_id, skill_ids, score, finished_at) adds the last quiz scores
+    to the reasons. Raises KeyError when feature columns are missing.
+    """
+    candidates = candidates_with_features.reset_index(drop=True)
+    columns = RECOMMENDATION_COLUMNS + ([_CHILD] if _CHILD in candidates else [])
+    mastery = _mastery_keyed_like(mastery, candidates)
+    if candidates.empty:
+        return pd.DataFrame(columns=columns)
+    p_success = np.asarray(model.predict(candidates), dtype=float)
+    allowed, below = _level_fit(candidates, mastery, kg_level)
+    keep = allowed & ~_just_done(candidates)
+    candidates = candidates[keep].reset_index(drop=True)
+    p_success, below = p_success[keep], below[keep]
+    if candidates.empty:
+        return pd.DataFrame(columns=columns)
+    standing = _skill_standing(candidates, mastery)
+    candidates["score"] = score_candidates(
+        p_success, candidates, standing, below_level=below, target=target, band=band
+    )
+    candidates["p_success"] = p_success
+    candidates = candidates.join(standing[["band", "estimate"]]).assign(
+        weakest_skill=standing["skill_id"]
+    )
+    candidates["_child"] = _child_key(candidates)
+    ranked = (
+        candidates.sort_values(
+            ["_child", "score", "lesson_id"], ascending=[True, False, True], kind="stable"
+        )
+        .groupby("_child", sort=False)
+        .head(limit)
+    )
+    rows = []
+    for row in ranked.to_dict("records"):
+        own_level = kg_level if isinstance(kg_level, str) else kg_level[row["_child"]]
+        code = _reason(row, own_level)
+        skill = row["weakest_skill"]
+        skill_id = None if pd.isna(skill) else int(skill)
+        params: dict = {"p_success": round(float(row["p_success"]), 3)}
+        if not pd.isna(row["estimate"]):
+            params["estimate"] = round(float(row["estimate"]), 4)
+        if code == RESUME:
+            params["percent"] = int(row.get("percent", 0) or 0)
+        if code in (SKILL_GAP, REVIEW) and attempts is not None:
+            params["last_scores"] = _last_scores(attempts, skill_id)
+        out = {
+            "lesson_id": int(row["lesson_id"]),
+            "score": round(float(row["score"]), 4),
+            "reason_code": code,
+            "skill_id": skill_id,
+            "params": params,
+        }
+        if _CHILD in candidates_with_features:
+            out[_CHILD] = row[_CHILD]
+        rows.append(out)
+    return pd.DataFrame(rows, columns=columns).reset_index(drop=True)
+
+
+def candidate_lessons(state: ChildState, *, ml_student_id: str) -> pd.DataFrame:
+    """Return the child's candidate lessons (the published lessons of `state`) with their progress."""
+    lessons = state.lessons.copy()
+    lessons[_CHILD] = ml_student_id
+    if state.progress.empty:
+        lessons["status"] = "NOT_STARTED"
+        lessons["percent"] = 0
+        lessons["last_accessed_at"] = pd.NaT
+        return lessons
+    progress = state.progress[["lesson_id", "status", "percent", "last_accessed_at"]]
+    lessons = lessons.merge(progress, on="lesson_id", how="left")
+    lessons["status"] = lessons["status"].fillna("NOT_STARTED")
+    lessons["percent"] = lessons["percent"].fillna(0).astype(int)
+    return lessons
+
+
+def recommend(
+    state: ChildState,
+    model: TrainedModel | None,
+    *,
+    ml_student_id: str,
+    answers: pd.DataFrame,
+    interactions: pd.DataFrame | None = None,
+    item_stats: ItemStats | None = None,
+    limit: int = 5,
+    min_answers: int = MIN_ANSWERS,
+    target: float = TARGET,
+    band: tuple[float, float] = BAND,
+) -> Served:
+    """Return the child's next lessons from the model, or from the rules when the model cannot serve.
+
+    `answers` and `interactions` are clean rows holding at least this child's history (with `item_stats`,
+    only theirs is needed). The rules serve when there is no model, when the child has fewer than
+    `min_answers` answers, or when computing features or predicting raises: the caller never fails because
+    the model did.
+    """
+    if model is None:
+        return Served(recommend_by_rules(state, limit=limit), RULES_SOURCE, "no active model")
+    own = answers[answers[_CHILD].astype(str) == ml_student_id] if len(answers) else answers
+    if len(own) < min_answers:
+        return Served(
+            recommend_by_rules(state, limit=limit),
+            RULES_SOURCE,
+            f"too little history ({len(own)} answers, {min_answers} needed)",
+        )
+    try:
+        candidates = candidate_lessons(state, ml_student_id=ml_student_id)
+        with_features = features_for_candidates(
+            answers if item_stats is None else own,
+            interactions,
+            candidates,
+            state.now,
+            item_stats=item_stats,
+        )
+        ranked = recommend_with_model(
+            model,
+            with_features,
+            state.mastery,
+            state.kg_level,
+            limit=limit,
+            target=target,
+            band=band,
+            attempts=state.attempts,
+        )
+    except Exception as error:  # any model failure falls back: it must never reach the child
+        return Served(
+            recommend_by_rules(state, limit=limit),
+            RULES_SOURCE,
+            f"model failed: {type(error).__name__}: {error}",
+        )
+    if ranked.empty:
+        return Served(
+            recommend_by_rules(state, limit=limit), RULES_SOURCE, "model found no candidate"
+        )
+    return Served(ranked[RECOMMENDATION_COLUMNS], model.version, "model")
