@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: install run serve migrate seed test test-fast lint format typecheck schema docs bench clean
+.PHONY: install run serve migrate seed test test-fast lint format typecheck schema docs bench bench-recommender clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ typecheck: install
 
 docs: install
 	$(BIN)/python manage.py export_er_diagram --output docs/schema.md
+
+# The recommender's offline evaluation on simulated learners (about 7 minutes on 2 cores; QUICK=1 for a minute).
+bench-recommender: install
+	$(BIN)/python manage.py evaluate_recommender $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -213,6 +213,10 @@ SERVE_STATIC = env_bool("SERVE_STATIC", True)
 
 # The recommender's trained models live outside media/: they are code-like artefacts, never user uploads.
 ML_MODEL_DIR = Path(os.environ.get("ML_MODEL_DIR", BASE_DIR / "var" / "models"))
+# A web process looks up which model is active at most this often (a newly trained model needs no restart).
+ML_MODEL_CHECK_SECONDS = int(os.environ.get("ML_MODEL_CHECK_SECONDS", "60"))
+# Below this many answers a child is served by the rules: the model knows too little about them.
+RECOMMENDER_MIN_ANSWERS = int(os.environ.get("RECOMMENDER_MIN_ANSWERS", "20"))
 ML_DB_USER = os.environ.get("ML_DB_USER", "ml_user")
 ML_DB_PASSWORD = os.environ.get("ML_DB_PASSWORD", "")
 

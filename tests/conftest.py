@@ -32,6 +32,16 @@ def _isolated_media(settings, tmp_path):
     settings.ML_MODEL_DIR = tmp_path / "models"
 
 
+@pytest.fixture(autouse=True)
+def _no_loaded_model():
+    # The model store is per process: a model one test activated must not serve the next test's database.
+    from learnify.ai.model_store import store
+
+    store.forget()
+    yield
+    store.forget()
+
+
 @pytest.fixture
 def admin_user(db):
     return factories.AdminUserFactory()

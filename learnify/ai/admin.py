@@ -1,4 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from learnify.ai.models import (
     LessonInteractionClean,
@@ -12,6 +14,7 @@ from learnify.ai.models import (
     StudentFeatures,
     StudentMLDataset,
 )
+from learnify.ai.services import activate_ml_model
 from learnify.core.admin_audit import AuditedAdminMixin
 
 
@@ -103,6 +106,17 @@ class MLModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "version", "trained_at", "training_rows", "is_active"]
     list_filter = ["is_active", "name"]
     search_fields = ["name", "version"]
+    # Only one model may be active: switching goes through the service (the action below), never the form.
+    readonly_fields = ["is_active", "version", "artifact_path", "trained_at", "training_rows"]
+    actions = ["activate"]
+
+    @admin.action(description="Make the selected model the active one")
+    def activate(self, request: HttpRequest, queryset: QuerySet[MLModel]) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one model to activate.", messages.ERROR)
+            return
+        model = activate_ml_model(model=queryset.get(), actor=request.user)
+        self.message_user(request, f"{model} is now active.", messages.SUCCESS)
 
 
 @admin.register(Recommendation)

@@ -16,13 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from learnify.accounts.models import ChildProfile
-from learnify.ai import services
+from learnify.ai import selectors, services
 from learnify.ai.models import (
     LessonInteractionClean,
-    LessonInteractionRaw,
     PipelineRun,
     QuizAttemptClean,
-    QuizAttemptRaw,
     StudentFeatures,
     StudentMLDataset,
 )
@@ -30,41 +28,7 @@ from learnify.lessons.models import Lesson
 from recommender.cleaning import clean_lesson_interactions, clean_quiz_answers
 from recommender.features import FEATURE_COLUMNS, attempt_features, student_skill_features
 
-QUIZ_RAW_FIELDS = [
-    "id",
-    "event_id",
-    "ml_student_id",
-    "attempt_id",
-    "client_attempt_id",
-    "quiz_id",
-    "lesson_id",
-    "question_id",
-    "skill_id",
-    "kg_level",
-    "correct",
-    "seconds",
-    "answered_at",
-]
-LESSON_RAW_FIELDS = [
-    "id",
-    "event_id",
-    "ml_student_id",
-    "lesson_id",
-    "kg_level",
-    "status",
-    "percent",
-    "seconds_spent",
-    "occurred_at",
-]
 BATCH = 2000
-
-
-def _frame(queryset, fields: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame(list(queryset.values_list(*fields)), columns=fields)
-    for column in ("event_id", "ml_student_id"):
-        if column in frame:
-            frame[column] = frame[column].astype(str)
-    return frame
 
 
 def _none(value: Any) -> Any:
@@ -187,12 +151,9 @@ def run_pipeline(
         known = set(Lesson.objects.values_list("id", flat=True))
         if on_stage:
             on_stage("clean")
-        quiz = clean_quiz_answers(
-            _frame(QuizAttemptRaw.objects.order_by("id"), QUIZ_RAW_FIELDS), known_lesson_ids=known
-        )
+        quiz = clean_quiz_answers(selectors.raw_quiz_answers_frame(), known_lesson_ids=known)
         lessons = clean_lesson_interactions(
-            _frame(LessonInteractionRaw.objects.order_by("id"), LESSON_RAW_FIELDS),
-            known_lesson_ids=known,
+            selectors.raw_lesson_interactions_frame(), known_lesson_ids=known
         )
         with transaction.atomic():
             _write_clean(run, quiz.frame, lessons.frame)

@@ -10,15 +10,158 @@ from django.db.models import Count, QuerySet
 
 from learnify.accounts.models import ChildProfile
 from learnify.accounts.selectors import children_visible_to
-from learnify.ai.models import Recommendation
+from learnify.ai.models import (
+    LessonInteractionRaw,
+    MLStudentMap,
+    QuizAttemptClean,
+    QuizAttemptRaw,
+    Recommendation,
+    StudentMLDataset,
+)
 from learnify.core.cache import cache_get, cache_set
 from learnify.lessons.models import Lesson, Skill
 from learnify.progress.models import Progress
 from learnify.quizzes.models import Answer, QuizAttempt
+from recommender.cleaning import CleanResult, clean_lesson_interactions, clean_quiz_answers
+from recommender.features import FEATURE_COLUMNS
 from recommender.mastery import estimate_mastery
 
 POPULARITY_CACHE_SECONDS = 600
 RECENT_ATTEMPTS = 30
+
+
+QUIZ_RAW_FIELDS = [
+    "id",
+    "event_id",
+    "ml_student_id",
+    "attempt_id",
+    "client_attempt_id",
+    "quiz_id",
+    "lesson_id",
+    "question_id",
+    "skill_id",
+    "kg_level",
+    "correct",
+    "seconds",
+    "answered_at",
+]
+LESSON_RAW_FIELDS = [
+    "id",
+    "event_id",
+    "ml_student_id",
+    "lesson_id",
+    "kg_level",
+    "status",
+    "percent",
+    "seconds_spent",
+    "occurred_at",
+]
+QUIZ_CLEAN_FIELDS = [
+    "raw_id",
+    "ml_student_id",
+    "attempt_id",
+    "quiz_id",
+    "lesson_id",
+    "question_id",
+    "skill_id",
+    "kg_level",
+    "correct",
+    "seconds",
+    "answered_at",
+]
+
+
+def _frame(queryset: QuerySet, fields: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(list(queryset.values_list(*fields)), columns=fields)
+    for column in ("event_id", "ml_student_id"):
+        if column in frame:
+            frame[column] = frame[column].astype(str)
+    return frame
+
+
+def raw_quiz_answers_frame(ml_student_id: Any = None) -> pd.DataFrame:
+    """Return the raw quiz answers, everyone's or one child's (by the indexed ml_student_id), in id order."""
+    rows = QuizAttemptRaw.objects.order_by("id")
+    if ml_student_id is not None:
+        rows = rows.filter(ml_student_id=ml_student_id)
+    return _frame(rows, QUIZ_RAW_FIELDS)
+
+
+def raw_lesson_interactions_frame(ml_student_id: Any = None) -> pd.DataFrame:
+    """Return the raw lesson interactions, everyone's or one child's, in id order."""
+    rows = LessonInteractionRaw.objects.order_by("id")
+    if ml_student_id is not None:
+        rows = rows.filter(ml_student_id=ml_student_id)
+    return _frame(rows, LESSON_RAW_FIELDS)
+
+
+def clean_quiz_answers_frame() -> pd.DataFrame:
+    """Return every clean quiz answer (the pipeline's output), in time order."""
+    return _frame(QuizAttemptClean.objects.order_by("answered_at", "raw_id"), QUIZ_CLEAN_FIELDS)
+
+
+def ml_dataset_frame() -> pd.DataFrame:
+    """Return the training rows of `ai_student_ml_dataset` with their features as columns."""
+    rows = StudentMLDataset.objects.order_by("attempted_at", "attempt_id").values_list(
+        "ml_student_id", "attempt_id", "lesson_id", "attempted_at", "features", "outcome_success"
+    )
+    records = [
+        {
+            "ml_student_id": str(child),
+            "attempt_id": attempt,
+            "lesson_id": lesson,
+            "attempted_at": at,
+            "success": int(success),
+            **{name: features.get(name) for name in FEATURE_COLUMNS},
+        }
+        for child, attempt, lesson, at, features, success in rows
+    ]
+    frame = pd.DataFrame(
+        records,
+        columns=[
+            "ml_student_id",
+            "attempt_id",
+            "lesson_id",
+            "attempted_at",
+            "success",
+            *FEATURE_COLUMNS,
+        ],
+    )
+    frame[FEATURE_COLUMNS] = frame[FEATURE_COLUMNS].astype(float)
+    frame["attempted_at"] = pd.to_datetime(frame["attempted_at"], utc=True)
+    return frame
+
+
+@dataclass(frozen=True)
+class ChildHistory:
+    """One child's clean answers and lesson interactions, cleaned the way the batch pipeline cleans."""
+
+    ml_student_id: str
+    answers: CleanResult
+    interactions: CleanResult
+
+
+def child_history(child: ChildProfile, *, known_lesson_ids: set[int]) -> ChildHistory:
+    """Read one child's raw rows (indexed by ml_student_id) and clean them, for serving them online.
+
+    The raw tables, not the clean ones: the clean tables only move when the batch pipeline runs, and the
+    attempt the child just finished must count.
+    """
+    ml_student_id = (
+        MLStudentMap.objects.filter(child=child).values_list("ml_student_id", flat=True).first()
+    )
+    if ml_student_id is None:
+        empty = CleanResult(pd.DataFrame())
+        return ChildHistory("", empty, empty)
+    return ChildHistory(
+        str(ml_student_id),
+        clean_quiz_answers(
+            raw_quiz_answers_frame(ml_student_id), known_lesson_ids=known_lesson_ids
+        ),
+        clean_lesson_interactions(
+            raw_lesson_interactions_frame(ml_student_id), known_lesson_ids=known_lesson_ids
+        ),
+    )
 
 
 @dataclass(frozen=True)

@@ -6,25 +6,36 @@ Raw rows are written in the caller's transaction, so a quiz attempt and its ML r
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
 import pandas as pd
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from learnify.accounts.models import ChildProfile
 from learnify.accounts.permissions import can_manage_child
-from learnify.ai import selectors
-from learnify.ai.models import LessonInteractionRaw, MLStudentMap, QuizAttemptRaw, Recommendation
+from learnify.ai import model_store, selectors
+from learnify.ai.models import (
+    LessonInteractionRaw,
+    MLModel,
+    MLStudentMap,
+    QuizAttemptRaw,
+    Recommendation,
+)
 from learnify.ai.reasons import reason_text
 from learnify.core import events
 from learnify.core.services import record_audit_event
 from learnify.lessons.models import Lesson, Skill
 from learnify.progress.permissions import can_record_progress
+from recommender import policy
 from recommender.rules import LEVEL_ORDER, ChildState, recommend_by_rules
+
+logger = logging.getLogger(__name__)
 
 
 def create_ml_student_map(*, child: ChildProfile) -> MLStudentMap:
@@ -94,7 +105,11 @@ def _child_levels(child: ChildProfile) -> list[str]:
 def compute_recommendations(
     child: ChildProfile, *, now: datetime.datetime | None = None, limit: int = 5
 ) -> pd.DataFrame:
-    """Return the child's next lessons (lesson_id, score, reason_code, skill_id, params, source), best first."""
+    """Return the child's next lessons (lesson_id, score, reason_code, skill_id, params, source), best first.
+
+    The active model ranks them when it can; the rules serve when there is no model, the child has too little
+    history, or the model fails to load or predict (logged, never raised).
+    """
     now = now or timezone.now()
     mastery = selectors.mastery_frame(child)
     state = ChildState(
@@ -105,8 +120,29 @@ def compute_recommendations(
         attempts=selectors.attempts_frame(child),
         now=pd.Timestamp(now),
     )
-    ranked = recommend_by_rules(state, limit=limit)
-    ranked["source"] = Recommendation.RULES_SOURCE
+    serving = model_store.store.active()
+    if serving is None:
+        ranked = recommend_by_rules(state, limit=limit)
+        ranked["source"] = Recommendation.RULES_SOURCE
+        return ranked
+    known = set(Lesson.objects.values_list("id", flat=True))
+    history = selectors.child_history(child, known_lesson_ids=known)
+    served = policy.recommend(
+        state,
+        serving.model,
+        ml_student_id=history.ml_student_id,
+        answers=history.answers.frame,
+        interactions=history.interactions.frame,
+        item_stats=serving.item_stats,
+        limit=limit,
+        min_answers=settings.RECOMMENDER_MIN_ANSWERS,
+    )
+    if served.source == Recommendation.RULES_SOURCE and served.reason.startswith("model failed"):
+        logger.warning(
+            "recommendations for child %s fell back to the rules: %s", child.pk, served.reason
+        )
+    ranked = served.recommendations.copy()
+    ranked["source"] = served.source
     return ranked
 
 
@@ -187,6 +223,61 @@ def refresh_recommendations(
             )
         )
     return list(selectors.active_recommendations(child).select_related("lesson"))
+
+
+@transaction.atomic
+def register_ml_model(
+    *,
+    name: str,
+    version: str,
+    artifact_path: str,
+    metrics: dict[str, Any],
+    feature_names: list[str],
+    training_rows: int,
+    activate: bool,
+    actor: Any = None,
+) -> MLModel:
+    """Record a trained model; with `activate`, make it the one active model (the others are deactivated).
+
+    Web processes pick the newly active model up within ML_MODEL_CHECK_SECONDS.
+    """
+    model = MLModel.objects.create(
+        name=name,
+        version=version,
+        trained_at=timezone.now(),
+        metrics=metrics,
+        feature_names=feature_names,
+        training_rows=training_rows,
+        artifact_path=artifact_path,
+    )
+    record_audit_event(
+        action="ml_model.registered",
+        actor=actor,
+        target=model,
+        metadata={"version": version, "training_rows": training_rows},
+    )
+    if activate:
+        activate_ml_model(model=model, actor=actor)
+    return model
+
+
+@transaction.atomic
+def activate_ml_model(*, model: MLModel, actor: Any = None) -> MLModel:
+    """Make `model` the active one; the previously active model stays registered, inactive."""
+    previous = list(MLModel.objects.select_for_update().filter(is_active=True).exclude(pk=model.pk))
+    # Deactivate first: the database allows one active model at a time.
+    MLModel.objects.filter(pk__in=[m.pk for m in previous]).update(is_active=False)
+    MLModel.objects.filter(pk=model.pk).update(is_active=True)
+    model.is_active = True
+    # This process looks again at once; other processes within ML_MODEL_CHECK_SECONDS.
+    model_store.store.forget()
+    record_audit_event(
+        action="ml_model.activated",
+        actor=actor,
+        target=model,
+        metadata={"version": model.version, "replaced": [m.version for m in previous]},
+    )
+    return model
 
 
 _EVENT_STATUS = {
