@@ -1,11 +1,10 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
 from learnify.core.health import health
 from learnify.core.metrics import metrics_view
+from learnify.lessons.views import serve_media
 from schema.views import LearnifyGraphQLView
 
 admin.site.site_header = "Learnify administration"
@@ -18,7 +17,6 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("portal/", include("portal.urls")),
+    # Uploads, served with the type their bytes prove, in production too (MEDIA_URL is /media/).
+    path("media/<path:path>", serve_media, name="media"),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
