@@ -7,21 +7,15 @@ limits counted on one process hold on the other; a refresh token revoked on one 
 import asyncio
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
 from learnify.accounts.sign_in import LOGIN_PER_ACCOUNT
 from tests import factories
+from tests.servers import server_env, uvicorn_servers
 
 pytestmark = [
     pytest.mark.slow,
@@ -30,7 +24,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-ROOT = Path(settings.BASE_DIR)
 PASSWORD = "correct horse battery staple"
 LOGIN = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token refreshToken } }"
 CHILD_LOGIN = "mutation($c: String!, $id: ID!, $p: [String!]!) { childLogin(classCode: $c, childId: $id, pictureCode: $p) { token } }"
@@ -43,76 +36,22 @@ SUBSCRIBE = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _database_url() -> str:
     # The test database pytest-django created: both servers must see the rows this test commits.
     db = connection.settings_dict
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@contextmanager
-def _servers(count: int):
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG",)}
-    env.update(
-        {
-            "DATABASE_URL": _database_url(),
-            "REDIS_URL": os.environ["REDIS_URL"],
-            "SECRET_KEY": "scale-out-test-key-shared-by-both-processes-0123456789",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        }
-    )
-    processes, bases = [], []
-    try:
-        for _ in range(count):
-            port = _free_port()
-            processes.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "uvicorn",
-                        "learnify.asgi:application",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(port),
-                        "--lifespan",
-                        "off",
-                    ],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-            bases.append(f"http://127.0.0.1:{port}")
-        for base in bases:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    urllib.request.urlopen(base + "/api/health/", timeout=2)  # noqa: S310
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.3)
-        yield bases
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=20)
-
-
 @pytest.fixture(scope="module")
 def servers(django_db_setup):
     # Started once for the module: each test's rows are committed (transactional tests), so both see them.
-    with _servers(2) as bases:
+    env = server_env(
+        DATABASE_URL=_database_url(),
+        REDIS_URL=os.environ["REDIS_URL"],
+        SECRET_KEY="scale-out-test-key-shared-by-both-processes-0123456789",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+    )
+    with uvicorn_servers(env, count=2) as bases:
         yield bases
 
 

@@ -22,7 +22,12 @@ from learnify.core.cache import cache_get, cache_set
 from learnify.lessons.models import Lesson, Skill
 from learnify.progress.models import Progress
 from learnify.quizzes.models import Answer, QuizAttempt
-from recommender.cleaning import CleanResult, clean_lesson_interactions, clean_quiz_answers
+from recommender.cleaning import (
+    QUIZ_COLUMNS,
+    CleanResult,
+    clean_lesson_interactions,
+    clean_quiz_answers,
+)
 from recommender.features import FEATURE_COLUMNS
 from recommender.mastery import estimate_mastery
 
@@ -56,19 +61,6 @@ LESSON_RAW_FIELDS = [
     "seconds_spent",
     "occurred_at",
 ]
-QUIZ_CLEAN_FIELDS = [
-    "raw_id",
-    "ml_student_id",
-    "attempt_id",
-    "quiz_id",
-    "lesson_id",
-    "question_id",
-    "skill_id",
-    "kg_level",
-    "correct",
-    "seconds",
-    "answered_at",
-]
 
 
 def _frame(queryset: QuerySet, fields: list[str]) -> pd.DataFrame:
@@ -97,7 +89,7 @@ def raw_lesson_interactions_frame(ml_student_id: Any = None) -> pd.DataFrame:
 
 def clean_quiz_answers_frame() -> pd.DataFrame:
     """Return every clean quiz answer (the pipeline's output), in time order."""
-    return _frame(QuizAttemptClean.objects.order_by("answered_at", "raw_id"), QUIZ_CLEAN_FIELDS)
+    return _frame(QuizAttemptClean.objects.order_by("answered_at", "raw_id"), QUIZ_COLUMNS)
 
 
 def ml_dataset_frame() -> pd.DataFrame:

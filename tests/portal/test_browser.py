@@ -8,17 +8,14 @@ teacher's sign-in in the audit log. Screenshots of the main pages go to test-art
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from tests.servers import manage, server_env, uvicorn_servers
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -56,79 +53,19 @@ print(json.dumps({{"classroom": classroom.pk, "class_code": classroom.class_code
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     if CHROMIUM is None:
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     pytest.importorskip("playwright.sync_api")
     tmp = tmp_path_factory.mktemp("browser")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY")
-    }
-    env.update(
-        {
-            "SQLITE_PATH": str(tmp / "db.sqlite3"),
-            "MEDIA_ROOT": str(tmp / "media"),
-            "PYTHONUNBUFFERED": "1",
-        }
+    env = server_env(
+        SQLITE_PATH=str(tmp / "db.sqlite3"), MEDIA_ROOT=str(tmp / "media"), PYTHONUNBUFFERED="1"
     )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=300,
-    )
-    created = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", SETUP],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    ids = json.loads(created.stdout.strip().splitlines()[-1])
-    port = _free_port()
-    log = open(tmp / "server.log", "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "learnify.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifespan",
-            "off",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/api/health/", timeout=2)  # noqa: S310 - loopback only
-            break
-        except OSError:
-            time.sleep(0.3)
-    yield {"base": base, "tmp": tmp, **ids}
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    manage(env, "migrate", "--noinput", "-v0")
+    ids = json.loads(manage(env, "shell", "-c", SETUP).stdout.strip().splitlines()[-1])
+    with open(tmp / "server.log", "w") as log, uvicorn_servers(env, log=log) as (base,):
+        yield {"base": base, "tmp": tmp, **ids}
 
 
 @pytest.fixture(scope="module")
