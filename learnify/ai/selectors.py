@@ -133,11 +133,12 @@ class ChildHistory:
     interactions: CleanResult
 
 
-def child_history(child: ChildProfile, *, known_lesson_ids: set[int]) -> ChildHistory:
+def child_history(child: ChildProfile) -> ChildHistory:
     """Read one child's raw rows (indexed by ml_student_id) and clean them, for serving them online.
 
     The raw tables, not the clean ones: the clean tables only move when the batch pipeline runs, and the
-    attempt the child just finished must count.
+    attempt the child just finished must count. Rows of lessons deleted since are dropped, as the pipeline
+    drops them.
     """
     ml_student_id = (
         MLStudentMap.objects.filter(child=child).values_list("ml_student_id", flat=True).first()
@@ -145,14 +146,16 @@ def child_history(child: ChildProfile, *, known_lesson_ids: set[int]) -> ChildHi
     if ml_student_id is None:
         empty = CleanResult(pd.DataFrame())
         return ChildHistory("", empty, empty)
+    answers = raw_quiz_answers_frame(ml_student_id)
+    interactions = raw_lesson_interactions_frame(ml_student_id)
+    referenced = {int(i) for i in answers["lesson_id"]} | {
+        int(i) for i in interactions["lesson_id"]
+    }
+    known = set(Lesson.objects.filter(pk__in=referenced).values_list("pk", flat=True))
     return ChildHistory(
         str(ml_student_id),
-        clean_quiz_answers(
-            raw_quiz_answers_frame(ml_student_id), known_lesson_ids=known_lesson_ids
-        ),
-        clean_lesson_interactions(
-            raw_lesson_interactions_frame(ml_student_id), known_lesson_ids=known_lesson_ids
-        ),
+        clean_quiz_answers(answers, known_lesson_ids=known),
+        clean_lesson_interactions(interactions, known_lesson_ids=known),
     )
 
 

@@ -125,8 +125,7 @@ def compute_recommendations(
         ranked = recommend_by_rules(state, limit=limit)
         ranked["source"] = Recommendation.RULES_SOURCE
         return ranked
-    known = set(Lesson.objects.values_list("id", flat=True))
-    history = selectors.child_history(child, known_lesson_ids=known)
+    history = selectors.child_history(child)
     served = policy.recommend(
         state,
         serving.model,

@@ -324,3 +324,24 @@ def test_an_admin_switches_the_active_model_in_the_admin_and_it_is_audited(admin
     entry = AuditLog.objects.filter(action="ml_model.activated").latest("id")
     assert (entry.actor_id, entry.target_id) == (admin_user.pk, str(second.pk))
     assert client.get(f"/admin/ai/mlmodel/{second.pk}/change/").status_code == 200
+
+
+def test_online_ranking_reads_only_this_childs_rows(
+    active_model, practised_child, classroom, levels_world
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    services.compute_recommendations(practised_child)  # the model is loaded once, outside the count
+    with CaptureQueriesContext(connection) as before:
+        services.compute_recommendations(practised_child)
+    for _ in range(3):
+        other = factories.ChildProfileFactory(classroom=classroom, kg_level="KG1")
+        _practise(other, levels_world["KG1"], attempts=6)
+
+    with CaptureQueriesContext(connection) as after:
+        services.compute_recommendations(practised_child)
+
+    assert len(after) == len(before)
+    raw_reads = [q["sql"] for q in after if "ai_quiz_attempts_raw" in q["sql"]]
+    assert raw_reads and all("ml_student_id" in sql for sql in raw_reads)
