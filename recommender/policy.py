@@ -2,12 +2,14 @@
 
 A lesson teaches most when the child will probably, but not surely, succeed: the policy aims at about 75 %
 predicted success and stays inside 65-85 % when it can (Maths Garden's target; the "85 % rule" as the upper
-anchor). Among lessons at the right difficulty it prefers skills the child is weak in (LOW mastery) whose
-prerequisites are not LOW, lessons the child started and did not finish, and lessons not repeated many times;
-it keeps to the class level (own level and MIXED, the next level only once most practised skills are HIGH, as
-the rules do) and never offers a lesson just done or one that was not among the candidates. `recommend` wraps
-it with the fallback: no model, too little history or any prediction error serves the rules instead, and says
-which source served.
+anchor). A lesson's value is that fit, shrunk for each earlier attempt at it (a repeated quiz teaches less), for
+content outside the child's class level (the class level's questions are what the child is asked) and, gently,
+for lessons late in their skill's order. Among lessons of similar value it prefers skills the child is weak in
+(LOW mastery) whose prerequisites are not LOW, and lessons the child started and did not finish; it keeps to the
+class level (own level and MIXED, the next level only once most practised skills are HIGH, as the rules do) and
+never offers a lesson just done or one that was not among the candidates. `recommend` wraps it with the
+fallback: no model, too little history or any prediction error serves the rules instead, and says which source
+served.
 """
 
 from __future__ import annotations
@@ -42,24 +44,35 @@ MIN_ANSWERS = 20
 TARGET = 0.75
 BAND = (0.65, 0.85)
 
-# How much each consideration weighs in the 0-1 score. Difficulty comes first: a weak skill taught at the
-# wrong difficulty teaches little, so the gap and resume terms only reorder lessons of similar fit.
-FIT_WEIGHT = 0.55
+# How much each consideration weighs in the 0-1 score. The core is the lesson's expected learning value: the
+# right difficulty (predicted success near the target) x new to the child (a repeated quiz teaches less) x
+# counted by the child's class level (content of another level teaches little of what the class level asks)
+# x early in its skill (a skill's lessons build on each other, as in the curriculum's order), a little more for
+# a skill that other lessons of the class level build on (a foundation). The gap, resume and prerequisite terms
+# then reorder lessons of similar value. The value weights were chosen on development seeds of the simulators
+# (10, 11 and 12), never on the seeds the evaluation reports.
+VALUE_WEIGHT = 0.75
+# Spread (like a standard deviation) of the fit around the target predicted success.
+FIT_WIDTH = 0.2
+# Value of a lesson after n earlier attempts at it: 1 / (1 + NOVELTY_DECAY * n).
+NOVELTY_DECAY = 1.0
+# Share of the value kept by content outside the child's class level.
+OTHER_LEVEL_VALUE = 0.3
+# Share of the value lost by the last lesson of a skill against its first: earlier lessons first.
+ORDER_WEIGHT = 0.25
+# Extra value of a lesson whose skill other lessons of the child's class level build on (a foundation).
+FOUNDATION_BONUS = 0.3
 IN_BAND_BONUS = 0.1
-GAP_WEIGHT = {LOW: 0.25, MEDIUM: 0.12, HIGH: 0.0, None: 0.12}
+GAP_WEIGHT = {LOW: 0.125, MEDIUM: 0.06, HIGH: 0.0, None: 0.06}
 RESUME_BONUS = 0.1
-PREREQ_LOW_PENALTY = 0.2  # a prerequisite skill is LOW: build the foundation first
-PREREQ_UNSTARTED_PENALTY = (
-    0.1  # a prerequisite skill offered to the child has not been practised yet
-)
-EARLIER_LESSON_PENALTY = (
-    0.1  # per earlier lesson of the skill not yet completed (the skill not MEDIUM/HIGH)
-)
-# Per earlier attempt at the same lesson: a repeated quiz teaches less than a new one. 0.2 was chosen on
-# development seeds of the simulators (0.1 and 0.2 tried), not on the seeds the evaluation reports.
-REPEAT_PENALTY = 0.2
-OTHER_LEVEL_PENALTY = 0.15  # a MIXED lesson whose skills belong to a lower class level
-FIT_WIDTH = 0.25  # predicted success this far from the target scores no fit at all
+# A prerequisite skill is LOW: build the foundation first.
+PREREQ_LOW_PENALTY = 0.2
+# A prerequisite skill offered to the child has not been practised yet.
+PREREQ_UNSTARTED_PENALTY = 0.1
+# Per earlier lesson of the skill not yet completed (the skill not MEDIUM/HIGH).
+EARLIER_LESSON_PENALTY = 0.1
+# A lesson whose content belongs to a lower class level, when it is not remedial.
+OTHER_LEVEL_PENALTY = 0.15
 
 _CHILD = "ml_student_id"
 
@@ -106,13 +119,18 @@ def _skill_levels(candidates: pd.DataFrame) -> pd.DataFrame:
 
 def _level_fit(
     candidates: pd.DataFrame, mastery: pd.DataFrame, kg_level: str | Mapping[str, str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Which candidates the child may see (rules.allowed_levels, per child), and which are below level."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which candidates the child may see (rules.allowed_levels, per child), which are below and which at level.
+
+    A candidate is at level when its content belongs to the child's own class level (a MIXED lesson of the
+    child's skills, or of unknown skills, included): the class level's questions are what the child is asked.
+    """
     children = _child_key(candidates)
     content = _skill_levels(candidates)
     mastery_children = _child_key(mastery)
     allowed = np.zeros(len(candidates), dtype=bool)
     below = np.zeros(len(candidates), dtype=bool)
+    own = np.zeros(len(candidates), dtype=bool)
     by_child = dict(tuple(mastery.groupby(mastery_children))) if len(mastery) else {}
     empty = mastery.iloc[0:0]
     for child, rows in candidates.groupby(children).groups.items():
@@ -128,7 +146,8 @@ def _level_fit(
         below[positions] = np.array(
             [c != MIXED and _rank(c) < _rank(level) for c in content[positions]]
         )
-    return allowed, below
+        own[positions] = np.array([c in (level, MIXED) for c in content[positions]])
+    return allowed, below, own
 
 
 def _rank(level: str) -> int:
@@ -239,34 +258,83 @@ def _just_done(candidates: pd.DataFrame) -> np.ndarray:
     return (accessed.notna() & (accessed >= cutoff)).to_numpy()
 
 
+def _order_position(candidates: pd.DataFrame) -> np.ndarray:
+    """Per candidate: 0 for the first lesson (by order) of its first skill among the child's candidates, 1 for the last."""
+    if "order" not in candidates or candidates.empty:
+        return np.zeros(len(candidates))
+    first_skill = candidates["skill_ids"].map(lambda ids: int(ids[0]) if len(ids) else -1)
+    order = pd.to_numeric(candidates["order"], errors="coerce").fillna(0).astype(float)
+    keys = [_child_key(candidates), first_skill]
+    low = order.groupby(keys).transform("min")
+    high = order.groupby(keys).transform("max")
+    span = (high - low).where(high > low, 1.0)
+    return ((order - low) / span).to_numpy(dtype=float)
+
+
+def _foundation(candidates: pd.DataFrame, own_level: np.ndarray) -> np.ndarray:
+    """Per candidate: whether one of its skills is a prerequisite of a skill of the child's own-level lessons."""
+    if "prereq_skill_ids" not in candidates or candidates.empty:
+        return np.zeros(len(candidates), dtype=bool)
+    children = _child_key(candidates)
+    needed: dict[str, set[int]] = {}
+    for child, prereqs, own in zip(
+        children, candidates["prereq_skill_ids"], own_level, strict=True
+    ):
+        if own:
+            needed.setdefault(child, set()).update(int(s) for s in prereqs)
+    return np.array(
+        [
+            any(int(s) in needed.get(child, set()) for s in skills)
+            for child, skills in zip(children, candidates["skill_ids"], strict=True)
+        ],
+        dtype=bool,
+    )
+
+
 def score_candidates(
     p_success: np.ndarray,
     candidates: pd.DataFrame,
     standing: pd.DataFrame,
     *,
     below_level: np.ndarray | None = None,
+    own_level: np.ndarray | None = None,
     target: float = TARGET,
     band: tuple[float, float] = BAND,
 ) -> np.ndarray:
-    """Return each candidate's score in 0-1 from its predicted success, the skill gap and its history."""
-    fit = np.clip(1.0 - np.abs(p_success - target) / FIT_WIDTH, 0.0, 1.0)
+    """Return each candidate's score in 0-1 from its predicted success, the skill gap and its history.
+
+    `below_level` marks content of a lower class level than the child's, `own_level` content of the child's
+    own class level (what the class level asks of the child); without them every candidate counts as own level.
+    """
+    fit = np.exp(-0.5 * ((p_success - target) / FIT_WIDTH) ** 2)
     in_band = (p_success >= band[0]) & (p_success <= band[1])
     gap = standing["band"].map(lambda b: GAP_WEIGHT.get(b if isinstance(b, str) else None, 0.0))
     status = (
         candidates["status"] if "status" in candidates else pd.Series("", index=candidates.index)
     )
     resume = (status == "IN_PROGRESS").to_numpy()
-    repeats = candidates.get(
-        "lesson_child_attempts", pd.Series(0.0, index=candidates.index)
-    ).fillna(0)
+    repeats = (
+        candidates.get("lesson_child_attempts", pd.Series(0.0, index=candidates.index))
+        .fillna(0)
+        .to_numpy(dtype=float)
+    )
+    novelty = 1.0 / (1.0 + NOVELTY_DECAY * repeats)
+    relevance = (
+        np.ones(len(candidates))
+        if own_level is None
+        else np.where(own_level, 1.0, OTHER_LEVEL_VALUE)
+    )
+    sequence = 1.0 - ORDER_WEIGHT * _order_position(candidates)
+    value = fit * novelty * relevance * sequence
+    if own_level is not None:
+        value = value * (1.0 + FOUNDATION_BONUS * _foundation(candidates, own_level))
     score = (
-        FIT_WEIGHT * fit
+        VALUE_WEIGHT * value
         + IN_BAND_BONUS * in_band
         + gap.to_numpy(dtype=float)
         + RESUME_BONUS * resume
         - PREREQ_LOW_PENALTY * standing["prereq_low"].to_numpy(dtype=float)
         - PREREQ_UNSTARTED_PENALTY * standing["prereq_unstarted"].to_numpy(dtype=float)
-        - REPEAT_PENALTY * np.minimum(repeats.to_numpy(dtype=float), 3)
     )
     # Skipping ahead in a skill is for children who already do well in it.
     established = standing["band"].isin([MEDIUM, HIGH]).to_numpy()
@@ -276,7 +344,14 @@ def score_candidates(
         # Lower-level content is for remediation: only a LOW skill makes it worth a slot.
         remedial = (standing["band"] == LOW).to_numpy()
         score = score - OTHER_LEVEL_PENALTY * (below_level & ~remedial)
-    return np.clip(score, 0.0, 1.0)
+    # Scaled by the best score a lesson can reach, so that clipping to 0-1 never ties the best lessons.
+    best = (
+        VALUE_WEIGHT * (1.0 + FOUNDATION_BONUS)
+        + IN_BAND_BONUS
+        + max(GAP_WEIGHT.values())
+        + RESUME_BONUS
+    )
+    return np.clip(score / best, 0.0, 1.0)
 
 
 def _reason(row: pd.Series, own_level: str) -> str:
@@ -314,15 +389,21 @@ def recommend_with_model(
     if candidates.empty:
         return pd.DataFrame(columns=columns)
     p_success = np.asarray(model.predict(candidates), dtype=float)
-    allowed, below = _level_fit(candidates, mastery, kg_level)
+    allowed, below, own = _level_fit(candidates, mastery, kg_level)
     keep = allowed & ~_just_done(candidates)
     candidates = candidates[keep].reset_index(drop=True)
-    p_success, below = p_success[keep], below[keep]
+    p_success, below, own = p_success[keep], below[keep], own[keep]
     if candidates.empty:
         return pd.DataFrame(columns=columns)
     standing = _skill_standing(candidates, mastery)
     candidates["score"] = score_candidates(
-        p_success, candidates, standing, below_level=below, target=target, band=band
+        p_success,
+        candidates,
+        standing,
+        below_level=below,
+        own_level=own,
+        target=target,
+        band=band,
     )
     candidates["p_success"] = p_success
     candidates = candidates.join(standing[["band", "estimate"]]).assign(

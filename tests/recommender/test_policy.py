@@ -149,6 +149,54 @@ def test_recommend_with_model_prefers_an_unfinished_lesson_and_says_resume():
     assert ranked.iloc[0]["params"]["percent"] == 40
 
 
+def test_recommend_with_model_prefers_the_class_level_over_the_next_at_equal_predicted_success():
+    # Every KG1 skill is HIGH, so the next level is allowed; the class level's own lessons still come first:
+    # the next level's content is not what the class level asks of the child.
+    lessons = _lessons()
+    ranked = recommend_with_model(
+        FixedModel(),
+        _candidates(lessons[lessons["kg_level"].isin(["KG1", "KG2"])]),
+        _mastery({1: "HIGH", 2: "HIGH", 5: "HIGH"}),
+        "KG1",
+        limit=20,
+    )
+    levels = lessons.set_index("lesson_id").loc[ranked["lesson_id"], "kg_level"].tolist()
+
+    assert set(levels) == {"KG1", "KG2"}
+    assert levels[:4] == ["KG1"] * 4
+
+
+def test_recommend_with_model_prefers_a_new_lesson_and_an_earlier_one_of_the_skill():
+    # Skill 1 (HIGH, so skipping ahead is not penalised) has lessons in order 1, 2 and 3; the first was done
+    # twice. At equal predicted success the next new lesson comes first, then the later one, then the repeat.
+    lessons = pd.DataFrame(
+        [(30, "KG1", 3, [1], []), (20, "KG1", 2, [1], []), (10, "KG1", 1, [1], [])],
+        columns=["lesson_id", "kg_level", "order", "skill_ids", "prereq_skill_ids"],
+    ).assign(popularity=0.5)
+    candidates = _candidates(lessons)
+    candidates.loc[candidates["lesson_id"] == 10, ["status", "lesson_child_attempts"]] = [
+        "COMPLETED",
+        2.0,
+    ]
+    ranked = recommend_with_model(FixedModel(), candidates, _mastery({1: "HIGH"}), "KG1", limit=3)
+
+    assert ranked["lesson_id"].tolist() == [20, 30, 10]
+
+
+def test_recommend_with_model_prefers_a_foundation_skill_at_equal_predicted_success():
+    # Skill 2 builds on skill 1, both practised and MEDIUM: at equal predicted success the lesson of the skill
+    # the class level builds on comes first, although its id would lose the tie.
+    lessons = pd.DataFrame(
+        [(10, "KG1", 1, [2], [1]), (20, "KG1", 1, [1], [])],
+        columns=["lesson_id", "kg_level", "order", "skill_ids", "prereq_skill_ids"],
+    ).assign(popularity=0.5)
+    ranked = recommend_with_model(
+        FixedModel(), _candidates(lessons), _mastery({1: "MEDIUM", 2: "MEDIUM"}), "KG1", limit=2
+    )
+
+    assert ranked["lesson_id"].tolist() == [20, 10]
+
+
 def _state(lessons: pd.DataFrame) -> ChildState:
     return ChildState(
         kg_level="KG1",
