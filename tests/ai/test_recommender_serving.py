@@ -344,4 +344,5 @@ def test_online_ranking_reads_only_this_childs_rows(
 
     assert len(after) == len(before)
     raw_reads = [q["sql"] for q in after if "ai_quiz_attempts_raw" in q["sql"]]
-    assert raw_reads and all("ml_student_id" in sql for sql in raw_reads)
+    assert raw_reads
+    assert all("ml_student_id" in sql for sql in raw_reads)
