@@ -244,6 +244,7 @@ class AccountQuery:
         found = optimize(selectors.children_visible_to(user).filter(pk=parse_id(id)), info).first()
         if found is None:
             raise NotFound("No such child.")
+        services.record_child_viewed(child=found, viewer=user)
         return found  # type: ignore[return-value]
 
     @strawberry_django.field

@@ -492,6 +492,16 @@ def update_child(
 
 
 @transaction.atomic
+def record_child_viewed(*, child: ChildProfile, viewer: User) -> None:
+    """Leave an audit entry when an adult opens one child's record (portal page or API alike).
+
+    A child reading their own record is not a disclosure, so it is not logged.
+    """
+    if viewer.pk == child.user_id:
+        return
+    record_audit_event(action="child.viewed", actor=viewer, target=child)
+
+
 def archive_child(*, child: ChildProfile, actor: User) -> ChildProfile:
     """Archive a child who left: hidden from rosters and sign-in, kept until the retention period ends."""
     if not permissions.can_manage_child(actor, child):

@@ -14,7 +14,6 @@ from learnify.accounts import data_rights, selectors, services
 from learnify.ai import selectors as ai_selectors
 from learnify.ai import services as ai_services
 from learnify.ai.models import Recommendation
-from learnify.core.services import record_audit_event
 from learnify.progress import selectors as progress_selectors
 from portal.decorators import admin_required, teacher_required
 from portal.forms import ChildForm, ChildrenCsvForm, apply_service_errors, parse_children_csv
@@ -187,7 +186,7 @@ def child_bulk_upload(request: PortalRequest, pk: int) -> HttpResponse:
 def child_detail(request: PortalRequest, pk: int) -> HttpResponse:
     """Everything about one child a teacher needs: progress, mastery, quizzes, badges, recommendations."""
     child = get_child_or_404(request, pk)
-    record_audit_event(action="child.viewed", actor=request.user, target=child)
+    services.record_child_viewed(child=child, viewer=request.user)
     activity = progress_selectors.child_activity_by_day(child)
     chart = {
         "type": "bar",

@@ -85,3 +85,34 @@ def test_the_allow_list_names_only_real_functions():
     names = {name for _, name, _ in _functions()}
 
     assert set(NOT_AUDITED) <= names
+
+
+# Admin actions that are known to go through an audited service, with the test that proves it.
+AUDITED_ADMIN_ACTIONS = {
+    ("ai.mlmodel", "activate"): "tests/ai/test_recommender_serving.py (ml_model.activated)",
+}
+
+
+def test_every_admin_of_ours_audits_its_changes_and_actions():
+    from django.contrib import admin
+
+    from learnify.core.admin_audit import AuditedAdminMixin
+
+    ours = {
+        model._meta.label_lower: model_admin
+        for model, model_admin in admin.site._registry.items()
+        if model.__module__.startswith("learnify.")
+    }
+    not_audited = [label for label, ma in ours.items() if not isinstance(ma, AuditedAdminMixin)]
+    custom_actions = {
+        (label, name)
+        for label, ma in ours.items()
+        for name in (ma.actions or [])
+        if isinstance(name, str)
+    }
+
+    assert ours, "no admin registered for the learnify apps"
+    assert not_audited == [], f"admins whose add/change/delete are not audited: {not_audited}"
+    assert custom_actions == set(AUDITED_ADMIN_ACTIONS), (
+        f"admin actions without a proof of audit: {custom_actions - set(AUDITED_ADMIN_ACTIONS)}"
+    )

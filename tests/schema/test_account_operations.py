@@ -231,6 +231,18 @@ def test_child_with_an_unknown_or_malformed_id(world, as_role, child_id, code):
     _refused(as_role("admin").query(CHILD, {"id": child_id}), code)
 
 
+@pytest.mark.parametrize(("role", "audited"), [("teacher", 1), ("admin", 1), ("child", 0)])
+def test_an_adult_reading_a_child_record_is_audited(world, as_role, role, audited):
+    from learnify.core.models import AuditLog
+
+    as_role(role).query(CHILD, {"id": str(world.child.pk)})
+
+    entries = AuditLog.objects.filter(action="child.viewed", target_id=str(world.child.pk))
+    assert entries.count() == audited
+    if audited:
+        assert entries.get().actor == _user(world, role)
+
+
 def test_an_archived_child_is_hidden_from_their_teacher_but_not_from_admins(world, as_role):
     world.classmate.archived_at = timezone.now()
     world.classmate.save()
