@@ -123,3 +123,20 @@ def test_production_settings_secure_cookies_hsts_and_https():
         "HTTP_X_FORWARDED_PROTO",
         "DENY",
     ]
+
+
+def test_cors_answers_only_the_allowed_origins(client, settings, db):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.learnify.example"]
+    preflight = {
+        "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "POST",
+        "HTTP_ACCESS_CONTROL_REQUEST_HEADERS": "authorization, content-type",
+    }
+
+    allowed = client.options(
+        "/api/graphql/", HTTP_ORIGIN="https://app.learnify.example", **preflight
+    )
+    other = client.options("/api/graphql/", HTTP_ORIGIN="https://evil.example", **preflight)
+
+    assert allowed["Access-Control-Allow-Origin"] == "https://app.learnify.example"
+    assert "authorization" in allowed["Access-Control-Allow-Headers"].lower()
+    assert "Access-Control-Allow-Origin" not in other
