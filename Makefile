@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: install run serve migrate seed test test-fast lint format typecheck schema docs bench bench-recommender clean
+.PHONY: install run serve migrate seed test test-security test-fast lint format typecheck schema docs bench bench-recommender clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ run: migrate
 
 test: install
 	$(BIN)/pytest
+
+# The security suites alone (bad input, fuzz, authorization matrix, tokens, websocket protocol, faults).
+# Set DATABASE_URL and REDIS_URL to include the PostgreSQL and Redis ones, as CI does.
+test-security: install
+	$(BIN)/pytest -m security
 
 lint: install
 	$(BIN)/ruff check .

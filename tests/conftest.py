@@ -6,14 +6,43 @@ import pytest
 
 from tests import factories
 
+# The issue-6 security suites and the defences they prove (docs/security.md maps each threat to its test).
+# `make test-security` runs exactly these (`pytest -m security`).
+SECURITY_SUITES = (
+    "tests/schema/test_bad_input.py",
+    "tests/schema/test_fuzz.py",
+    "tests/schema/test_limits.py",
+    "tests/schema/test_operations_by_role.py",
+    "tests/schema/test_websocket_protocol.py",
+    "tests/accounts/test_tokens.py",
+    "tests/accounts/test_rate_limits.py",
+    "tests/accounts/test_passwords.py",
+    "tests/accounts/test_data_rights.py",
+    "tests/portal/test_access_matrix.py",
+    "tests/portal/test_data_rights.py",
+    "tests/lessons/test_media_serving.py",
+    "tests/core/test_audit_completeness.py",
+    "tests/core/test_audit_log.py",
+    "tests/core/test_redis_down.py",
+    "tests/core/test_database_unavailable.py",
+    "tests/quizzes/test_concurrency.py",
+    "tests/test_settings.py",
+    "tests/test_scale_out.py",
+    "tests/faults/",
+)
+
 
 def pytest_collection_modifyitems(config, items):
-    """Skip tests that need a real PostgreSQL or Redis when the run has neither."""
+    """Mark the security suites; skip tests that need a real PostgreSQL or Redis when the run has neither."""
     from django.conf import settings
 
     on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     has_redis = bool(os.environ.get("REDIS_URL"))
+    root = config.rootpath
     for item in items:
+        where = item.path.relative_to(root).as_posix()
+        if where.startswith(SECURITY_SUITES):
+            item.add_marker(pytest.mark.security)
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL"))
         if "redis" in item.keywords and not has_redis:
