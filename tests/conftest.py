@@ -18,6 +18,7 @@ SECURITY_SUITES = (
     "tests/accounts/test_rate_limits.py",
     "tests/accounts/test_passwords.py",
     "tests/accounts/test_data_rights.py",
+    "tests/accounts/test_data_minimisation.py",
     "tests/portal/test_access_matrix.py",
     "tests/portal/test_data_rights.py",
     "tests/lessons/test_media_serving.py",
