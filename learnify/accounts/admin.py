@@ -1,8 +1,59 @@
+from typing import Any
+
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from learnify.accounts.models import ChildProfile, Classroom, TeacherProfile, User
+from learnify.accounts.sign_in import SignInError, authenticate_with_password
 from learnify.core.admin_audit import AuditedAdminMixin
+from learnify.core.exceptions import RateLimitedError
+from learnify.core.services import record_audit_event
+
+
+class RateLimitedAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin site's sign-in, through the same limits and audit entries as the API and the portal.
+
+    Django's own form calls authenticate() directly, which would leave /admin/login/ an unlimited door for
+    guessing the passwords of the accounts that matter most.
+    """
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is not None and password:
+            try:
+                self.user_cache = authenticate_with_password(
+                    username=username, password=password, channel="admin"
+                )
+            except SignInError:
+                raise self.get_invalid_login_error() from None
+            except RateLimitedError as exc:
+                raise ValidationError(
+                    _("Too many attempts. Please wait %(seconds)s seconds and try again."),
+                    code="rate_limited",
+                    params={"seconds": exc.retry_after},
+                ) from exc
+            try:
+                self.confirm_login_allowed(self.user_cache)
+            except ValidationError:
+                # The password was right but the account may not use the admin site (a teacher).
+                record_audit_event(
+                    action="auth.login_failed",
+                    target=self.user_cache,
+                    metadata={
+                        "username": username[:150],
+                        "channel": "admin",
+                        "reason": "not staff",
+                    },
+                )
+                raise
+        return self.cleaned_data
+
+
+admin.site.login_form = RateLimitedAdminAuthenticationForm
 
 
 @admin.register(User)
