@@ -9,6 +9,7 @@ window boundary by accident and the expiry can be stepped over exactly.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -356,3 +357,30 @@ def test_without_a_trusted_proxy_every_client_behind_one_address_shares_a_counte
     _exhaust(door, lambda i: {"HTTP_X_FORWARDED_FOR": "198.51.100.7"})
 
     assert door.attempt(10_000, {"HTTP_X_FORWARDED_FOR": "198.51.100.8"}) == LIMITED
+
+
+# --- childLogin's per-child limit is the picture lock ---------------------------------------------------------
+
+CHILD_LOGIN = """mutation($c: String!, $id: ID!, $p: [String!]!) {
+  childLogin(classCode: $c, childId: $id, pictureCode: $p) { token } }"""
+
+
+def test_the_picture_lock_holds_from_every_address_and_expires(monkeypatch, settings):
+    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
+        pytest.skip("Redis expires the lock on its own clock, which a test cannot move")
+    child = factories.ChildProfileFactory()
+    right = {"c": child.classroom.class_code, "id": str(child.pk), "p": child.picture_code_icons}
+    wrong = {**right, "p": ["zz", "zz", "zz"]}
+    for _ in range(sign_in.PICTURE_FAILURES_ALLOWED):
+        GraphQLClient().query(CHILD_LOGIN, wrong)
+    elsewhere = GraphQLClient()
+    elsewhere.client.defaults["REMOTE_ADDR"] = "10.9.9.9"
+
+    locked = elsewhere.query(CHILD_LOGIN, right)
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + sign_in.PICTURE_LOCK_SECONDS + 1)
+    after_cool_off = elsewhere.query(CHILD_LOGIN, right)
+
+    assert locked.codes == ["RATE_LIMITED"]
+    assert after_cool_off.errors == []
+    assert after_cool_off.data["childLogin"]["token"]
