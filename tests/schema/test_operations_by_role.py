@@ -420,17 +420,28 @@ CASES: dict[str, Case] = {
 
 def schema_operations() -> list[str]:
     """Name every operation the schema offers: root Query and Mutation fields by name, and every field taking
-    arguments on an object type reachable from them as `Type.field`."""
+    arguments on an object type reachable from any root (subscriptions included) as `Type.field`.
+
+    (The subscriptions themselves have their own matrix, over the websocket, in test_subscriptions_by_role.)
+    """
     graphql_schema = schema._schema
-    roots = [graphql_schema.query_type, graphql_schema.mutation_type]
-    operations = {name for root in roots if root is not None for name in root.fields}
-    seen: set[str] = set()
-    pending = [
-        get_named_type(field.type)
-        for root in roots
+    roots = [
+        root
+        for root in (
+            graphql_schema.query_type,
+            graphql_schema.mutation_type,
+            graphql_schema.subscription_type,
+        )
         if root is not None
-        for field in root.fields.values()
     ]
+    operations = {
+        name
+        for root in (graphql_schema.query_type, graphql_schema.mutation_type)
+        if root is not None
+        for name in root.fields
+    }
+    seen: set[str] = set()
+    pending = [get_named_type(field.type) for root in roots for field in root.fields.values()]
     while pending:
         named = pending.pop()
         if not isinstance(named, GraphQLObjectType | GraphQLInterfaceType) or named.name in seen:
