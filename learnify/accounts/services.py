@@ -280,10 +280,12 @@ def set_user_active(*, user: User, active: bool, actor: User) -> User:
 def change_password(*, user: User, current_password: str, new_password: str, actor: User) -> User:
     """Change one's own password; every token issued before is revoked.
 
-    Raises ValidationError for a wrong current password or a weak new one.
+    Raises ValidationError for a wrong current password or a weak new one, and RateLimitedError.
     """
     if actor.pk != user.pk or user.role == User.Role.CHILD:
         raise PermissionDenied
+    # A stolen session must not become an unlimited oracle for the password it does not know.
+    sign_in.count_password_attempt(user.get_username())
     if not user.check_password(current_password):
         raise ValidationError({"current_password": "The current password is not right."})
     try:

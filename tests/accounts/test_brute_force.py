@@ -384,3 +384,37 @@ def test_the_picture_lock_holds_from_every_address_and_expires(monkeypatch, sett
     assert locked.codes == ["RATE_LIMITED"]
     assert after_cool_off.errors == []
     assert after_cool_off.data["childLogin"]["token"]
+
+
+# --- the current password asked for by a password change is a guessing door too --------------------------------
+
+CHANGE_PASSWORD = """mutation($c: String!) {
+  updateProfile(input: {currentPassword: $c, newPassword: "a brand new long passphrase 42"}) { id } }"""
+
+
+def test_current_password_guesses_through_a_stolen_session_are_limited(teacher, clock):
+    thief = GraphQLClient(teacher)
+
+    codes = [
+        thief.query(CHANGE_PASSWORD, {"c": f"guess{i}"}).codes
+        for i in range(sign_in.LOGIN_PER_ACCOUNT.limit + 1)
+    ]
+    right_while_limited = thief.query(CHANGE_PASSWORD, {"c": factories.DEFAULT_PASSWORD}).codes
+    clock.advance(sign_in.LOGIN_PER_ACCOUNT.window_seconds)
+    right_after_cool_off = thief.query(CHANGE_PASSWORD, {"c": factories.DEFAULT_PASSWORD})
+
+    assert codes[:-1] == [["BAD_USER_INPUT"]] * sign_in.LOGIN_PER_ACCOUNT.limit
+    assert codes[-1] == ["RATE_LIMITED"]
+    assert right_while_limited == ["RATE_LIMITED"]
+    assert right_after_cool_off.errors == []
+
+
+def test_password_change_guesses_and_login_guesses_share_one_counter(teacher):
+    for i in range(sign_in.LOGIN_PER_ACCOUNT.limit):
+        _api(LOGIN, {"u": teacher.username, "p": f"guess{i}"}, {})
+
+    result = GraphQLClient(teacher).query(CHANGE_PASSWORD, {"c": factories.DEFAULT_PASSWORD})
+
+    assert result.codes == ["RATE_LIMITED"]
+    teacher.refresh_from_db()
+    assert teacher.check_password(factories.DEFAULT_PASSWORD)
