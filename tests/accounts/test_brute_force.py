@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from learnify.accounts import sign_in
+from learnify.accounts.tokens import issue_token_pair
 from learnify.core import ratelimit
 from learnify.core.models import AuditLog
 from schema.schema import MAX_ALIASES
@@ -418,3 +419,92 @@ def test_password_change_guesses_and_login_guesses_share_one_counter(teacher):
     assert result.codes == ["RATE_LIMITED"]
     teacher.refresh_from_db()
     assert teacher.check_password(factories.DEFAULT_PASSWORD)
+
+
+# --- the admin site's password forms go through the same rules ----------------------------------------------
+
+NEW_PASSWORD = "a brand new long passphrase 42"
+
+
+def _admin_session(admin):
+    client = Client(REMOTE_ADDR=ADDRESS)
+    client.force_login(admin)
+    return client
+
+
+def test_admin_site_password_change_guesses_of_the_old_password_are_limited():
+    admin = factories.AdminUserFactory()
+    client = _admin_session(admin)
+
+    outcomes = [
+        "Too many attempts"
+        in client.post(
+            "/admin/password_change/",
+            {
+                "old_password": f"guess{i}",
+                "new_password1": NEW_PASSWORD,
+                "new_password2": NEW_PASSWORD,
+            },
+        ).content.decode()
+        for i in range(sign_in.LOGIN_PER_ACCOUNT.limit + 1)
+    ]
+
+    assert outcomes == [False] * sign_in.LOGIN_PER_ACCOUNT.limit + [True]
+    admin.refresh_from_db()
+    assert admin.check_password(factories.DEFAULT_PASSWORD)
+
+
+def test_admin_site_password_change_revokes_earlier_tokens_and_is_audited():
+    admin = factories.AdminUserFactory()
+    earlier = issue_token_pair(admin)
+    client = _admin_session(admin)
+    page = client.get("/admin/password_change/")
+
+    response = client.post(
+        "/admin/password_change/",
+        {
+            "old_password": factories.DEFAULT_PASSWORD,
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    )
+
+    assert page.status_code == 200
+    assert 'name="old_password"' in page.content.decode()
+    assert response.status_code == 302
+    admin.refresh_from_db()
+    assert admin.check_password(NEW_PASSWORD)
+    assert GraphQLClient(token=earlier.access).query("{ me { id } }").codes == ["UNAUTHENTICATED"]
+    assert AuditLog.objects.filter(action="user.password_changed", target_id=str(admin.pk)).exists()
+
+
+def test_admin_site_password_reset_of_a_teacher_revokes_the_teachers_tokens(teacher):
+    admin = factories.AdminUserFactory()
+    stolen = issue_token_pair(teacher)
+
+    response = _admin_session(admin).post(
+        f"/admin/accounts/user/{teacher.pk}/password/",
+        {"usable_password": "true", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    teacher.refresh_from_db()
+    assert teacher.check_password(NEW_PASSWORD)
+    assert GraphQLClient(token=stolen.access).query("{ me { id } }").codes == ["UNAUTHENTICATED"]
+    refreshed = GraphQLClient().query(
+        "mutation($r: String!) { refreshToken(refreshToken: $r) { token } }", {"r": stolen.refresh}
+    )
+    assert refreshed.codes == ["UNAUTHENTICATED"]
+    assert AuditLog.objects.filter(
+        action="admin.changed", actor=admin, target_id=str(teacher.pk)
+    ).exists()
+
+
+def test_admin_site_password_change_still_needs_a_staff_session(teacher):
+    anonymous = Client().get("/admin/password_change/")
+    not_staff = _admin_session(teacher).get("/admin/password_change/")
+
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith("/admin/login/")
+    assert not_staff.status_code == 302
+    assert not_staff["Location"].startswith("/admin/login/")
