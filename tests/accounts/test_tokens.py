@@ -261,6 +261,37 @@ def test_two_concurrent_refreshes_of_one_token_let_exactly_one_through():
     assert AuditLog.objects.filter(action="token.reuse_detected").count() == 1
 
 
+@pytest.mark.security
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_refresh_requests_over_the_api_let_exactly_one_through():
+    user = TeacherProfileFactory().user
+    pair = tokens.issue_token_pair(user)
+    barrier = threading.Barrier(CONCURRENT_REFRESHES)
+    codes = []
+
+    def refresh():
+        try:
+            client = GraphQLClient()
+            barrier.wait(timeout=10)
+            result = client.query(
+                "mutation($r: String!) { refreshToken(refreshToken: $r) { token } }",
+                {"r": pair.refresh},
+            )
+            codes.append(tuple(result.codes))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=refresh) for _ in range(CONCURRENT_REFRESHES)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(codes) == [(), ("UNAUTHENTICATED",)]
+    assert RefreshToken.objects.filter(user=user).count() == 2
+
+
 # --- every token attack over the API: the access variant on a query, the refresh variant on refreshToken -----
 
 REFRESH = "mutation($r: String!) { refreshToken(refreshToken: $r) { token refreshToken } }"
