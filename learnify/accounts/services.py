@@ -276,16 +276,23 @@ def set_user_active(*, user: User, active: bool, actor: User) -> User:
     return user
 
 
-@transaction.atomic
-def change_password(*, user: User, current_password: str, new_password: str, actor: User) -> User:
-    """Change one's own password; every token issued before is revoked.
+def check_current_password(*, user: User, current_password: str) -> None:
+    """Raise ValidationError unless `current_password` is the user's, counting the check like a sign-in.
 
-    Raises ValidationError for a wrong current password or a weak new one.
+    A stolen session must not become an unlimited oracle for the password it does not know, so every check
+    of a current password counts against the same limits as signing in. Raises RateLimitedError past them.
     """
-    if actor.pk != user.pk or user.role == User.Role.CHILD:
-        raise PermissionDenied
+    sign_in.count_password_attempt(user.get_username())
     if not user.check_password(current_password):
         raise ValidationError({"current_password": "The current password is not right."})
+
+
+@transaction.atomic
+def store_new_password(*, user: User, new_password: str, actor: User, action: str) -> User:
+    """Validate and store a new password, revoke every token issued before it, and audit `action`.
+
+    Callers check who may do this first (change_password, reset_password, the admin site's own form).
+    """
     try:
         validate_password(new_password, user)
     except ValidationError as exc:
@@ -293,8 +300,22 @@ def change_password(*, user: User, current_password: str, new_password: str, act
     user.set_password(new_password)
     user.save(update_fields=["password"])
     tokens.revoke_all_tokens(user, reason=RefreshToken.RevokedReason.PASSWORD_CHANGED)
-    record_audit_event(action="user.password_changed", actor=actor, target=user)
+    record_audit_event(action=action, actor=actor, target=user)
     return user
+
+
+@transaction.atomic
+def change_password(*, user: User, current_password: str, new_password: str, actor: User) -> User:
+    """Change one's own password; every token issued before is revoked.
+
+    Raises ValidationError for a wrong current password or a weak new one, and RateLimitedError.
+    """
+    if actor.pk != user.pk or user.role == User.Role.CHILD:
+        raise PermissionDenied
+    check_current_password(user=user, current_password=current_password)
+    return store_new_password(
+        user=user, new_password=new_password, actor=actor, action="user.password_changed"
+    )
 
 
 @transaction.atomic
@@ -530,12 +551,6 @@ def reset_password(*, user: User, new_password: str, actor: User) -> User:
     """Set a teacher's or admin's password (admins only); all their tokens and sessions stop working."""
     if not permissions.is_admin(actor) or user.role == User.Role.CHILD:
         raise PermissionDenied
-    try:
-        validate_password(new_password, user)
-    except ValidationError as exc:
-        raise ValidationError({"new_password": exc.messages}) from exc
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    tokens.revoke_all_tokens(user, reason=RefreshToken.RevokedReason.PASSWORD_CHANGED)
-    record_audit_event(action="user.password_reset", actor=actor, target=user)
-    return user
+    return store_new_password(
+        user=user, new_password=new_password, actor=actor, action="user.password_reset"
+    )

@@ -52,15 +52,24 @@ def check_roster_rate() -> None:
     ratelimit.hit(ROSTER_PER_IP, _ip())
 
 
-def authenticate_with_password(*, username: str, password: str, channel: str = "api") -> User:
-    """Check a teacher's or admin's password, counting the attempt against this address and account.
+def count_password_attempt(username: str) -> None:
+    """Count one check of `username`'s password from this address; raise RateLimitedError past the limits.
 
-    Both the API and the portal sign in through here, so both share the same limits and audit entries.
-    Raises SignInError on wrong credentials (without saying which part was wrong) and RateLimitedError.
+    Every place that checks a password it was sent (the API's and portal's and admin site's sign-in, and the
+    current password a password change asks for) counts here, so they all share one pair of counters.
     """
     ip = _ip()
     ratelimit.hit(LOGIN_PER_IP, ip)
     ratelimit.hit(LOGIN_PER_ACCOUNT, f"{username.strip().lower()}|{ip}")
+
+
+def authenticate_with_password(*, username: str, password: str, channel: str = "api") -> User:
+    """Check a teacher's or admin's password, counting the attempt against this address and account.
+
+    The API, the portal and the admin site sign in through here, so all share the same limits and audit
+    entries. Raises SignInError on wrong credentials (without saying which part was wrong) and RateLimitedError.
+    """
+    count_password_attempt(username)
     user = authenticate(username=username, password=password)
     if user is None or user.role == User.Role.CHILD:
         waiting = User.objects.filter(
@@ -197,6 +206,7 @@ __all__ = [
     "InvalidTokenError",
     "SignInError",
     "check_roster_rate",
+    "count_password_attempt",
     "refresh_session",
     "sign_in",
     "sign_in_child",

@@ -157,10 +157,14 @@ def rotate_refresh_token(token: str) -> TokenPair:
             raise InvalidTokenError("The token is not valid.")
         if stored.revoked_at is None:
             user = _user_for(claims)
-            stored.revoked_at = timezone.now()
-            stored.revoked_reason = RefreshToken.RevokedReason.ROTATED
-            stored.save(update_fields=["revoked_at", "revoked_reason"])
-            return _issue(user, stored.family)
+            # Conditional UPDATE: only the request that flips the row from live to rotated gets a new pair,
+            # even where the row lock above is a no-op (SQLite) or a second request slipped in after the read.
+            won = RefreshToken.objects.filter(pk=stored.pk, revoked_at__isnull=True).update(
+                revoked_at=timezone.now(), revoked_reason=RefreshToken.RevokedReason.ROTATED
+            )
+            if won:
+                return _issue(user, stored.family)
+            stored.refresh_from_db(fields=["revoked_at", "revoked_reason"])
         if stored.revoked_reason == RefreshToken.RevokedReason.ROTATED:
             _revoke_family(stored)
     raise InvalidTokenError("The token has been revoked. Please sign in again.")

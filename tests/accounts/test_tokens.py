@@ -1,10 +1,13 @@
 import base64
 import json
+import threading
 import time
+import uuid
 
 import jwt
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from learnify.accounts import tokens
 from learnify.accounts.models import RefreshToken
@@ -182,3 +185,206 @@ def test_revoke_all_tokens_refuses_earlier_access_tokens_but_not_later_ones(user
     assert _me_with(after.access).data["me"]["id"] == str(user.pk)
     with pytest.raises(tokens.InvalidTokenError):
         tokens.rotate_refresh_token(before.refresh)
+
+
+# --- two refreshes of one token at once ------------------------------------------------------------------
+
+
+def _refresh_outcome(token):
+    try:
+        return tokens.rotate_refresh_token(token)
+    except tokens.InvalidTokenError as exc:
+        return exc
+
+
+@pytest.mark.security
+def test_a_refresh_that_loses_the_race_is_refused_and_revokes_the_family(user, monkeypatch):
+    """Interleave two refreshes of one token deterministically: the second rotates it after the first read it.
+
+    Row locks normally keep this from happening; the rotation must not depend on them to stay single-use.
+    """
+    pair = tokens.issue_token_pair(user)
+    original_user_for = tokens._user_for
+    raced = []
+
+    def user_for_then_race(claims):
+        found = original_user_for(claims)
+        if not raced:  # the other request wins between this request's read and its write
+            raced.append(None)
+            raced[0] = _refresh_outcome(pair.refresh)
+        return found
+
+    monkeypatch.setattr(tokens, "_user_for", user_for_then_race)
+
+    loser = _refresh_outcome(pair.refresh)
+
+    assert isinstance(raced[0], tokens.TokenPair)
+    assert isinstance(loser, tokens.InvalidTokenError)
+    # Per the reuse rule a rotated token presented again revokes the family, the winner's new pair included.
+    assert not RefreshToken.objects.filter(user=user, revoked_at__isnull=True).exists()
+    assert RefreshToken.objects.filter(user=user).count() == 2
+    assert AuditLog.objects.filter(action="token.reuse_detected").count() == 1
+
+
+CONCURRENT_REFRESHES = 2
+
+
+@pytest.mark.security
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_refreshes_of_one_token_let_exactly_one_through():
+    user = TeacherProfileFactory().user
+    pair = tokens.issue_token_pair(user)
+    barrier = threading.Barrier(CONCURRENT_REFRESHES)
+    outcomes = []
+
+    def refresh():
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(_refresh_outcome(pair.refresh))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=refresh) for _ in range(CONCURRENT_REFRESHES)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    winners = [o for o in outcomes if isinstance(o, tokens.TokenPair)]
+    losers = [o for o in outcomes if isinstance(o, tokens.InvalidTokenError)]
+    assert (len(winners), len(losers)) == (1, 1), outcomes
+    assert winners[0].refresh != pair.refresh
+    # Exactly one new token was issued, and the loser's reuse revoked the family (audited once).
+    assert RefreshToken.objects.filter(user=user).count() == 2
+    assert not RefreshToken.objects.filter(user=user, revoked_at__isnull=True).exists()
+    assert AuditLog.objects.filter(action="token.reuse_detected").count() == 1
+
+
+@pytest.mark.security
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_refresh_requests_over_the_api_let_exactly_one_through():
+    user = TeacherProfileFactory().user
+    pair = tokens.issue_token_pair(user)
+    barrier = threading.Barrier(CONCURRENT_REFRESHES)
+    codes = []
+
+    def refresh():
+        try:
+            client = GraphQLClient()
+            barrier.wait(timeout=10)
+            result = client.query(
+                "mutation($r: String!) { refreshToken(refreshToken: $r) { token } }",
+                {"r": pair.refresh},
+            )
+            codes.append(tuple(result.codes))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=refresh) for _ in range(CONCURRENT_REFRESHES)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(codes) == [(), ("UNAUTHENTICATED",)]
+    assert RefreshToken.objects.filter(user=user).count() == 2
+
+
+# --- every token attack over the API: the access variant on a query, the refresh variant on refreshToken -----
+
+REFRESH = "mutation($r: String!) { refreshToken(refreshToken: $r) { token refreshToken } }"
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def _forge(user, typ, **overrides):
+    return jwt.encode(
+        _claims(user, typ=typ, fam=str(uuid.uuid4()), **overrides), settings.JWT_SIGNING_KEY
+    )
+
+
+def _attack_alg_none(user, typ):
+    return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(_claims(user, typ=typ))}."
+
+
+def _attack_wrong_key(user, typ):
+    return jwt.encode(_claims(user, typ=typ), "another-key-entirely-another-key-entirely")
+
+
+def _attack_wrong_audience(user, typ):
+    return _forge(user, typ, aud="someone-else")
+
+
+def _attack_expired(user, typ):
+    now = time.time()
+    return _forge(user, typ, iat=now - 3600, nbf=int(now) - 3600, exp=int(now) - 60)
+
+
+def _attack_future_nbf(user, typ):
+    return _forge(user, typ, nbf=int(time.time()) + 3600)
+
+
+def _attack_wrong_type(user, typ):
+    # The other half of a real pair: a refresh token sent as access, an access token sent as refresh.
+    pair = tokens.issue_token_pair(user)
+    return pair.refresh if typ == "access" else pair.access
+
+
+def _attack_tampered(user, typ):
+    pair = tokens.issue_token_pair(user)
+    genuine = pair.access if typ == "access" else pair.refresh
+    header, _, signature = genuine.split(".")
+    other = TeacherProfileFactory().user
+    return f"{header}.{_b64(_claims(other, typ=typ))}.{signature}"
+
+
+def _attack_deactivated(user, typ):
+    pair = tokens.issue_token_pair(user)
+    user.is_active = False
+    user.save()
+    return pair.access if typ == "access" else pair.refresh
+
+
+def _attack_revoked(user, typ):
+    # Access: issued before a password change; refresh: already rotated (its reuse revokes the family).
+    pair = tokens.issue_token_pair(user)
+    if typ == "access":
+        tokens.revoke_all_tokens(user, reason=RefreshToken.RevokedReason.PASSWORD_CHANGED)
+    else:
+        tokens.rotate_refresh_token(pair.refresh)
+    return pair.access if typ == "access" else pair.refresh
+
+
+ATTACKS = {
+    name.removeprefix("_attack_"): attack
+    for name, attack in dict(globals()).items()
+    if name.startswith("_attack_")
+}
+
+
+@pytest.mark.security
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_token_attack_as_access_token_is_unauthenticated_over_the_api(user, attack):
+    token = ATTACKS[attack](user, "access")
+
+    result = _me_with(token)
+
+    assert result.codes == ["UNAUTHENTICATED"], result.body
+    assert result.data is None or result.data.get("me") is None
+
+
+@pytest.mark.security
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_token_attack_as_refresh_token_is_unauthenticated_over_the_api(user, attack):
+    token = ATTACKS[attack](user, "refresh")
+    stored_before = RefreshToken.objects.count()
+
+    result = GraphQLClient().query(REFRESH, {"r": token})
+
+    assert result.codes == ["UNAUTHENTICATED"], result.body
+    assert result.data is None or result.data.get("refreshToken") is None
+    assert RefreshToken.objects.count() <= stored_before  # no new pair was issued

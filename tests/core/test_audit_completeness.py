@@ -25,6 +25,8 @@ NOT_AUDITED = {
     "generate_picture_code": "returns icons, writes nothing",
     "suggest_kg_level": "returns a level, writes nothing",
     "check_roster_rate": "counts a look-up in the cache",
+    "count_password_attempt": "counts a password check in the cache",
+    "check_current_password": "a counted read; the password change it guards is audited",
     "picture_sign_in_locked_until": "reads the cache",
     "clear_picture_failures": "cache counters, called by audited sign-in and unlock",
     "refresh_session": "rotation every 15 minutes; reuse of a rotated token is audited in tokens",

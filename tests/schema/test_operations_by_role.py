@@ -1,7 +1,10 @@
-"""Every query and mutation of the contract, called by each role, compared with what that role may do.
+"""Every operation of the schema, called by each role, compared with what that role may do.
 
-Roles: anonymous, the child, another child (of another class), the child's teacher, another teacher, an admin.
-Each expectation is either an error code or a check on the data returned.
+The operations are enumerated from the schema itself: every Query and Mutation field, and every field with
+arguments on a type reachable from them (`Child.recommendations(limit:)`). A new one without a row in CASES
+fails the suite, named. Roles: anonymous, the child, another child (of another class), the child's teacher,
+another teacher, an admin. Each expectation is either an error code or a check on the data returned; a
+refused mutation must leave every table (but the audit log) as it was.
 """
 
 from __future__ import annotations
@@ -11,17 +14,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.core.cache import cache
+from graphql import GraphQLInterfaceType, GraphQLObjectType, get_named_type
 
 from learnify.accounts.tokens import issue_token_pair
 from learnify.ai.models import Recommendation
+from learnify.core.models import AuditLog
 from learnify.core.services import record_audit_event
 from learnify.progress.models import Progress
 from learnify.quizzes.models import QuizAttempt
+from schema.schema import schema
 from tests import factories
 from tests.schema.conftest import GraphQLClient
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.security]
 
 ROLES = ["anonymous", "child", "other_child", "teacher", "other_teacher", "admin"]
 UNAUTH, FORBID, NOTFOUND = "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND"
@@ -331,28 +338,165 @@ CASES: dict[str, Case] = {
             **dict.fromkeys(["teacher", "other_teacher", "admin"], "BAD_USER_INPUT"),
         },
     ),
+    "login": Case(
+        "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token refreshToken user { id role } } }",
+        lambda w: {"u": w.teacher.user.username, "p": factories.DEFAULT_PASSWORD},
+        # Public: whoever calls it (signed in or not) gets the session of the credentials, not their own.
+        dict.fromkeys(
+            ROLES,
+            lambda d, w: (
+                (
+                    d["login"]["user"] == {"id": str(w.teacher.user.pk), "role": "TEACHER"}
+                    and d["login"]["token"]
+                    and d["login"]["refreshToken"]
+                )
+                or pytest.fail(d)
+            ),
+        ),
+    ),
+    "childLogin": Case(
+        "mutation($c: String!, $id: ID!, $p: [String!]!) { childLogin(classCode: $c, childId: $id, pictureCode: $p) { token user { id role } } }",
+        lambda w: {
+            "c": w.classroom.class_code,
+            "id": str(w.child.pk),
+            "p": w.child.picture_code_icons,
+        },
+        dict.fromkeys(
+            ROLES,
+            lambda d, w: (
+                d["childLogin"]["user"] == {"id": str(w.child.user.pk), "role": "CHILD"}
+                or pytest.fail(d)
+            ),
+        ),
+    ),
+    "refreshToken": Case(
+        "mutation($r: String!) { refreshToken(refreshToken: $r) { token user { id } } }",
+        lambda w: {"r": issue_token_pair(w.child.user).refresh},
+        # The refresh token is the credential: the new pair is its owner's, whoever sends it.
+        dict.fromkeys(
+            ROLES,
+            lambda d, w: d["refreshToken"]["user"]["id"] == str(w.child.user.pk) or pytest.fail(d),
+        ),
+    ),
+    "logout": Case(
+        "mutation($r: String!) { logout(refreshToken: $r) }",
+        lambda w: {"r": issue_token_pair(w.child.user).refresh},
+        dict.fromkeys(ROLES, lambda d, w: d["logout"] is True or pytest.fail(d)),
+    ),
+    "Child.recommendations": Case(
+        "query($id: ID!) { child(id: $id) { recommendations(limit: 1) { lesson { title } } } }",
+        lambda w: {"id": str(w.child.pk)},
+        {
+            "anonymous": UNAUTH,
+            **dict.fromkeys(
+                ["child", "teacher", "admin"],
+                lambda d, w: (
+                    len(d["child"]["recommendations"]) == 1  # of the child's two
+                    or pytest.fail(d)
+                ),
+            ),
+            "other_child": NOTFOUND,
+            "other_teacher": NOTFOUND,
+        },
+    ),
+    "Child.quizAttempts": Case(
+        "query($id: ID!) { child(id: $id) { quizAttempts(limit: 1) { score } } }",
+        lambda w: {"id": str(w.child.pk)},
+        {
+            "anonymous": UNAUTH,
+            **dict.fromkeys(
+                ["child", "teacher", "admin"],
+                lambda d, w: (
+                    d["child"]["quizAttempts"] == [{"score": 0.5}]  # the newer of two
+                    or pytest.fail(d)
+                ),
+            ),
+            "other_child": NOTFOUND,
+            "other_teacher": NOTFOUND,
+        },
+    ),
 }
+
+
+def schema_operations() -> list[str]:
+    """Name every operation the schema offers: root Query and Mutation fields by name, and every field taking
+    arguments on an object type reachable from any root (subscriptions included) as `Type.field`.
+
+    (The subscriptions themselves have their own matrix, over the websocket, in test_subscriptions_by_role.)
+    """
+    graphql_schema = schema._schema
+    roots = [
+        root
+        for root in (
+            graphql_schema.query_type,
+            graphql_schema.mutation_type,
+            graphql_schema.subscription_type,
+        )
+        if root is not None
+    ]
+    operations = {
+        name
+        for root in (graphql_schema.query_type, graphql_schema.mutation_type)
+        if root is not None
+        for name in root.fields
+    }
+    seen: set[str] = set()
+    pending = [get_named_type(field.type) for root in roots for field in root.fields.values()]
+    while pending:
+        named = pending.pop()
+        if not isinstance(named, GraphQLObjectType | GraphQLInterfaceType) or named.name in seen:
+            continue
+        seen.add(named.name)
+        for name, field in named.fields.items():
+            if field.args:
+                operations.add(f"{named.name}.{name}")
+            pending.append(get_named_type(field.type))
+    return sorted(operations)
+
+
+OPERATIONS = schema_operations()
 
 
 @pytest.fixture
 def matrix_world(world):
     world.recommendation = factories.RecommendationFactory(child=world.child, lesson=world.lesson)
+    factories.RecommendationFactory(
+        child=world.child, lesson=factories.LessonFactory(kg_level="KG2"), rank=2
+    )
+    factories.QuizAttemptFactory(child=world.child, quiz=world.quiz, score=1.0)
+    factories.QuizAttemptFactory(child=world.child, quiz=world.quiz, score=0.5)
+    factories.QuizAttemptFactory(child=world.other_child, quiz=world.quiz, score=0.0)
     record_audit_event(action="role.matrix")
     return world
 
 
+def _row_counts() -> dict[str, int]:
+    # Refused calls may audit themselves; nothing else may change.
+    return {
+        model._meta.label: model.objects.count()
+        for model in apps.get_models()
+        if model is not AuditLog and model._meta.managed
+    }
+
+
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("operation", sorted(CASES))
+@pytest.mark.parametrize("operation", OPERATIONS)
 def test_operation_by_role(matrix_world, operation, role):
+    if operation not in CASES:
+        pytest.fail(f"the schema's {operation} has no row in the role matrix (CASES): add one")
     case = CASES[operation]
     client = GraphQLClient(_user(matrix_world, role))
+    variables = case.variables(matrix_world)
+    before = _row_counts()
 
-    result = client.query(case.query, case.variables(matrix_world))
+    result = client.query(case.query, variables)
 
     expected = case.expect[role]
     if isinstance(expected, str):
         assert result.codes == [expected], result.body
         assert not any(result.data.values()) if result.data else True
+        if case.query.lstrip().startswith("mutation"):
+            assert _row_counts() == before, f"refused {operation} by {role} stored rows"
     else:
         assert result.errors == [], result.errors
         expected(result.data, matrix_world)
@@ -366,22 +510,28 @@ def test_refused_writes_store_nothing(matrix_world):
             client.query(CASES[name].query, CASES[name].variables(matrix_world))
 
     assert not Progress.objects.exists()
-    assert not QuizAttempt.objects.exists()
+    assert QuizAttempt.objects.count() == 3  # the matrix world's own
     assert Recommendation.objects.get(pk=matrix_world.recommendation.pk).status == "NEW"
 
 
-def test_every_contract_operation_has_a_row_in_the_matrix():
-    from schema.schema import schema
+def test_every_schema_operation_has_a_row_in_the_matrix():
+    missing = sorted(set(OPERATIONS) - set(CASES))
+    stale = sorted(set(CASES) - set(OPERATIONS))
 
-    graphql_schema = schema._schema
-    operations = set(graphql_schema.query_type.fields) | set(graphql_schema.mutation_type.fields)
-    sign_in = {
-        "login",
-        "childLogin",
-        "refreshToken",
-        "logout",
-    }  # covered in test_sign_in_operations
-    assert operations - sign_in == set(CASES)
+    assert not missing, f"operations without a row in the role matrix: {', '.join(missing)}"
+    assert not stale, f"rows for operations the schema no longer has: {', '.join(stale)}"
+
+
+def test_every_row_says_what_each_role_gets():
+    incomplete = {name: sorted(set(ROLES) - set(case.expect)) for name, case in CASES.items()}
+
+    assert {name: roles for name, roles in incomplete.items() if roles} == {}
+
+
+def test_the_enumeration_reaches_fields_with_arguments_below_the_root():
+    # Guards the walk itself: if it stopped descending, the matrix would silently shrink to root fields.
+    assert {"Child.recommendations", "Child.quizAttempts"} <= set(OPERATIONS)
+    assert {"login", "submitQuizAttempt", "me"} <= set(OPERATIONS)
 
 
 def test_token_payload_is_for_the_right_user(world):
