@@ -26,6 +26,7 @@ from schema.progress import ProgressMutation
 from schema.quizzes import QuizMutation, QuizQuery
 from schema.recommendations import RecommendationMutation
 from schema.subscriptions import Subscription
+from schema.transport import SubscriptionsOnlyOverWebsocket
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -56,6 +57,7 @@ def _extensions() -> list:
         partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
         partial(ValidationCache, maxsize=CACHE_SIZE),
+        SubscriptionsOnlyOverWebsocket,
         DjangoOptimizerExtension,
     ]
     if not introspection_allowed():

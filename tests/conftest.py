@@ -14,6 +14,7 @@ SECURITY_SUITES = (
     "tests/schema/test_limits.py",
     "tests/schema/test_operations_by_role.py",
     "tests/schema/test_websocket_protocol.py",
+    "tests/schema/test_websocket_operations.py",
     "tests/schema/test_subscriptions_by_role.py",
     "tests/accounts/test_tokens.py",
     "tests/accounts/test_rate_limits.py",
