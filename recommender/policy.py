@@ -75,6 +75,8 @@ EARLIER_LESSON_PENALTY = 0.1
 OTHER_LEVEL_PENALTY = 0.15
 
 _CHILD = "ml_student_id"
+# Optional candidate column: the class level a lesson's content belongs to (see _skill_levels).
+CONTENT_LEVEL = "content_level"
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,9 @@ def _skill_levels(candidates: pd.DataFrame) -> pd.DataFrame:
     practises (learned from the other lessons that practise them), so a MIXED lesson of KG3 skills is not
     "own level" for a KG1 child. A MIXED lesson of unknown skills stays MIXED.
     """
+    if CONTENT_LEVEL in candidates:
+        # Learned earlier from a larger candidate set (see `recommend`): the same answer, not recomputed.
+        return candidates[CONTENT_LEVEL].to_numpy()
     lessons = candidates.drop_duplicates("lesson_id")[["lesson_id", "kg_level", "skill_ids"]]
     plain = (
         lessons[lessons["kg_level"].isin(LEVEL_ORDER)]
@@ -459,6 +464,22 @@ def candidate_lessons(state: ChildState, *, ml_student_id: str) -> pd.DataFrame:
     return lessons
 
 
+def _allowed_candidates(candidates: pd.DataFrame, state: ChildState) -> pd.DataFrame:
+    """Drop the candidates `recommend_with_model` would drop for their level before computing their features.
+
+    Features are the costly part of serving, and lessons of a level the child may not see yet are most of the
+    candidates. Each lesson's content level is learned from the whole set first and kept as a column, so the
+    ranking of the lessons that stay is exactly what it was.
+    """
+    if candidates.empty:
+        return candidates
+    candidates = candidates.reset_index(drop=True)
+    candidates[CONTENT_LEVEL] = _skill_levels(candidates)
+    mastery = _mastery_keyed_like(state.mastery, candidates)
+    allowed, _, _ = _level_fit(candidates, mastery, state.kg_level)
+    return candidates[allowed].reset_index(drop=True)
+
+
 def recommend(
     state: ChildState,
     model: TrainedModel | None,
@@ -489,7 +510,9 @@ def recommend(
             f"too little history ({len(own)} answers, {min_answers} needed)",
         )
     try:
-        candidates = candidate_lessons(state, ml_student_id=ml_student_id)
+        candidates = _allowed_candidates(
+            candidate_lessons(state, ml_student_id=ml_student_id), state
+        )
         with_features = features_for_candidates(
             answers if item_stats is None else own,
             interactions,

@@ -271,3 +271,40 @@ def test_recommend_serves_the_model_for_a_child_with_enough_history(
     assert len(served.recommendations) == 3
     assert set(served.recommendations["lesson_id"]) <= set(state.lessons["lesson_id"])
     assert all("p_success" in params for params in served.recommendations["params"])
+
+
+def test_recommend_ranks_exactly_as_the_model_on_every_candidate_of_the_childs_levels(
+    simulator, clean_answers, dataset
+):
+    """`recommend` drops the candidates of levels the child may not see before computing features; the
+    ranking must be the one `recommend_with_model` gives on all of them (MIXED content levels included)."""
+    from recommender.features import features_for_candidates
+    from recommender.mastery import estimate_mastery
+    from recommender.policy import candidate_lessons
+
+    trained = train_success_model(dataset, seed=0, validate=False)
+    lessons = simulator.curriculum.lessons[
+        ["lesson_id", "kg_level", "order", "skill_ids", "prereq_skill_ids"]
+    ]
+    child = clean_answers.groupby("ml_student_id").size().idxmax()
+    own = clean_answers[clean_answers["ml_student_id"] == child]
+    state = ChildState(
+        kg_level="KG1",
+        lessons=lessons[lessons["kg_level"].isin(["KG1", "KG2", "MIXED"])].assign(popularity=0.0),
+        progress=pd.DataFrame(columns=["lesson_id", "status", "percent", "last_accessed_at"]),
+        mastery=estimate_mastery(own),
+        attempts=pd.DataFrame(columns=["lesson_id", "skill_ids", "score", "finished_at"]),
+        now=clean_answers["answered_at"].max() + pd.Timedelta(hours=1),
+    )
+    served = recommend(state, trained, ml_student_id=child, answers=clean_answers, limit=8)
+    everything = features_for_candidates(
+        clean_answers, None, candidate_lessons(state, ml_student_id=child), state.now
+    )
+    expected = recommend_with_model(trained, everything, state.mastery, "KG1", limit=8)
+
+    assert served.source == trained.version
+    assert (state.lessons["kg_level"] == "KG2").any()  # there was something to drop
+    pd.testing.assert_frame_equal(
+        served.recommendations.reset_index(drop=True),
+        expected[RECOMMENDATION_COLUMNS].reset_index(drop=True),
+    )
