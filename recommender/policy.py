@@ -75,8 +75,13 @@ EARLIER_LESSON_PENALTY = 0.1
 OTHER_LEVEL_PENALTY = 0.15
 
 _CHILD = "ml_student_id"
-# Optional candidate column: the class level a lesson's content belongs to (see _skill_levels).
+# Optional candidate columns, computed by `recommend` on the child's whole candidate set before it bounds it
+# (see _bounded_candidates): the class level a lesson's content belongs to, its position in its skill's order,
+# how many earlier lessons of its skill are open, and whether it is a foundation of the child's class level.
 CONTENT_LEVEL = "content_level"
+ORDER_POSITION = "order_position"
+EARLIER_OPEN = "earlier_open"
+FOUNDATION = "foundation"
 
 
 @dataclass(frozen=True)
@@ -223,6 +228,8 @@ def _skill_standing(candidates: pd.DataFrame, mastery: pd.DataFrame) -> pd.DataF
 
 def _earlier_lessons_open(candidates: pd.DataFrame, children: pd.Series) -> np.ndarray:
     """Per candidate: how many earlier lessons (by order) of its first skill the child has not completed."""
+    if EARLIER_OPEN in candidates:
+        return candidates[EARLIER_OPEN].to_numpy(dtype=float)
     if "order" not in candidates or "status" not in candidates:
         return np.zeros(len(candidates))
     first_skill = candidates["skill_ids"].map(lambda ids: int(ids[0]) if len(ids) else -1)
@@ -265,6 +272,8 @@ def _just_done(candidates: pd.DataFrame) -> np.ndarray:
 
 def _order_position(candidates: pd.DataFrame) -> np.ndarray:
     """Per candidate: 0 for the first lesson (by order) of its first skill among the child's candidates, 1 for the last."""
+    if ORDER_POSITION in candidates:
+        return candidates[ORDER_POSITION].to_numpy(dtype=float)
     if "order" not in candidates or candidates.empty:
         return np.zeros(len(candidates))
     first_skill = candidates["skill_ids"].map(lambda ids: int(ids[0]) if len(ids) else -1)
@@ -278,6 +287,8 @@ def _order_position(candidates: pd.DataFrame) -> np.ndarray:
 
 def _foundation(candidates: pd.DataFrame, own_level: np.ndarray) -> np.ndarray:
     """Per candidate: whether one of its skills is a prerequisite of a skill of the child's own-level lessons."""
+    if FOUNDATION in candidates:
+        return candidates[FOUNDATION].to_numpy(dtype=bool)
     if "prereq_skill_ids" not in candidates or candidates.empty:
         return np.zeros(len(candidates), dtype=bool)
     children = _child_key(candidates)
@@ -464,20 +475,59 @@ def candidate_lessons(state: ChildState, *, ml_student_id: str) -> pd.DataFrame:
     return lessons
 
 
-def _allowed_candidates(candidates: pd.DataFrame, state: ChildState) -> pd.DataFrame:
-    """Drop the candidates `recommend_with_model` would drop for their level before computing their features.
+def _allowed_candidates(
+    candidates: pd.DataFrame, state: ChildState, *, max_candidates: int | None = None
+) -> pd.DataFrame:
+    """Drop the candidates `recommend_with_model` would drop before computing their features; bound the rest.
 
-    Features are the costly part of serving, and lessons of a level the child may not see yet are most of the
-    candidates. Each lesson's content level is learned from the whole set first and kept as a column, so the
-    ranking of the lessons that stay is exactly what it was.
+    Features are the costly part of serving, and lessons of a level the child may not see yet (or just done) are
+    most of the candidates. What the ranking learns from the whole set (content levels, order positions, open
+    earlier lessons, foundations) is computed first and kept as columns, so every lesson that stays scores
+    exactly as it did. With `max_candidates`, at most that many stay (see _bounded_candidates).
     """
     if candidates.empty:
         return candidates
     candidates = candidates.reset_index(drop=True)
+    candidates["as_of"] = state.now
     candidates[CONTENT_LEVEL] = _skill_levels(candidates)
     mastery = _mastery_keyed_like(state.mastery, candidates)
     allowed, _, _ = _level_fit(candidates, mastery, state.kg_level)
-    return candidates[allowed].reset_index(drop=True)
+    candidates = candidates[allowed & ~_just_done(candidates)].reset_index(drop=True)
+    if max_candidates is None or len(candidates) <= max_candidates:
+        return candidates
+    _, _, own = _level_fit(candidates, mastery, state.kg_level)
+    candidates[ORDER_POSITION] = _order_position(candidates)
+    candidates[EARLIER_OPEN] = _earlier_lessons_open(candidates, _child_key(candidates))
+    candidates[FOUNDATION] = _foundation(candidates, own)
+    return _bounded_candidates(candidates, max_candidates)
+
+
+def _bounded_candidates(candidates: pd.DataFrame, max_candidates: int) -> pd.DataFrame:
+    """Keep the `max_candidates` lessons the ranking can favour, so serving costs the same however many lessons
+    a class level has.
+
+    Lessons the child started come first; then, skill by skill in turns, each skill's lessons in curriculum
+    order, unfinished ones before finished ones. What is left out is a lesson with many earlier lessons of its
+    skill also offered (the order weight and, while open, the earlier-lesson penalty rank it below them) or one
+    finished already (a repeat teaches less).
+    """
+    status = candidates["status"].to_numpy()
+    group = np.where(status == "IN_PROGRESS", 0, np.where(status == "COMPLETED", 2, 1))
+    first_skill = candidates["skill_ids"].map(lambda ids: int(ids[0]) if len(ids) else -1)
+    frame = pd.DataFrame(
+        {
+            "group": group,
+            "skill": first_skill.to_numpy(),
+            "order": pd.to_numeric(candidates["order"], errors="coerce").fillna(0).to_numpy(),
+            "lesson": candidates["lesson_id"].to_numpy(),
+        }
+    ).sort_values(["group", "skill", "order", "lesson"], kind="stable")
+    frame["turn"] = frame.groupby(["group", "skill"]).cumcount()
+    frame.loc[frame["group"] == 0, "turn"] = -1  # started lessons are always kept
+    keep = frame.sort_values(["turn", "group", "order", "lesson"], kind="stable").index[
+        :max_candidates
+    ]
+    return candidates.loc[sorted(keep)].reset_index(drop=True)
 
 
 def recommend(
@@ -492,8 +542,12 @@ def recommend(
     min_answers: int = MIN_ANSWERS,
     target: float = TARGET,
     band: tuple[float, float] = BAND,
+    max_candidates: int | None = None,
 ) -> Served:
     """Return the child's next lessons from the model, or from the rules when the model cannot serve.
+
+    `max_candidates` bounds how many lessons get features and a prediction (online serving sets it, so the cost
+    does not grow with the number of lessons); None scores every candidate.
 
     `answers` and `interactions` are clean rows holding at least this child's history (with `item_stats`,
     only theirs is needed). The rules serve when there is no model, when the child has fewer than
@@ -511,7 +565,9 @@ def recommend(
         )
     try:
         candidates = _allowed_candidates(
-            candidate_lessons(state, ml_student_id=ml_student_id), state
+            candidate_lessons(state, ml_student_id=ml_student_id),
+            state,
+            max_candidates=max_candidates,
         )
         with_features = features_for_candidates(
             answers if item_stats is None else own,

@@ -137,6 +137,7 @@ def compute_recommendations(
         item_stats=serving.item_stats,
         limit=limit,
         min_answers=settings.RECOMMENDER_MIN_ANSWERS,
+        max_candidates=settings.RECOMMENDER_MAX_CANDIDATES,
     )
     if served.source == Recommendation.RULES_SOURCE and served.reason.startswith("model failed"):
         logger.warning(

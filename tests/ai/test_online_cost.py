@@ -163,3 +163,37 @@ def test_reordering_a_lesson_refreshes_the_cached_frame(levels_world, admin_user
 
     orders = selectors.lessons_frame(levels).set_index("lesson_id")["order"]
     assert orders[second.pk] < orders[first.pk]
+
+
+def test_the_model_scores_a_bounded_number_of_lessons_however_many_are_published(
+    active_model, classroom, levels_world, monkeypatch, settings
+):
+    from recommender import policy
+
+    settings.RECOMMENDER_MAX_CANDIDATES = 5
+    child = factories.ChildProfileFactory(classroom=classroom, kg_level="KG1")
+    _add_history(
+        child, levels_world["KG1"], attempts=10, start=timezone.now() - datetime.timedelta(days=1)
+    )
+    featured: list[int] = []
+    features = policy.features_for_candidates
+
+    def counting(history, interactions, candidates, *args, **kwargs):
+        featured.append(len(candidates))
+        return features(history, interactions, candidates, *args, **kwargs)
+
+    monkeypatch.setattr(policy, "features_for_candidates", counting)
+    services.refresh_recommendations(child=child)
+    with CaptureQueriesContext(connection) as few_lessons:
+        services.refresh_recommendations(child=child)
+    skill = levels_world["KG1"][0].skills.first()
+    for _ in range(30):
+        lesson = factories.LessonFactory(kg_level="KG1", skills=[skill])
+        factories.make_quiz(lesson=lesson, questions=4).questions.update(skill=skill)
+    services.refresh_recommendations(child=child)  # rebuilds the lessons frame once
+    with CaptureQueriesContext(connection) as many_lessons:
+        recommendations = services.refresh_recommendations(child=child)
+
+    assert recommendations[0].source == active_model.version
+    assert max(featured) == 5
+    assert len(many_lessons) == len(few_lessons)

@@ -308,3 +308,59 @@ def test_recommend_ranks_exactly_as_the_model_on_every_candidate_of_the_childs_l
         served.recommendations.reset_index(drop=True),
         expected[RECOMMENDATION_COLUMNS].reset_index(drop=True),
     )
+
+
+def test_a_bounded_candidate_set_scores_what_it_keeps_as_the_whole_set_would(
+    simulator, clean_answers, dataset, monkeypatch
+):
+    """`max_candidates` bounds the lessons that get features; the ones kept score exactly as without it, and
+    lessons the child started are always kept."""
+    import recommender.policy as policy
+    from recommender.mastery import estimate_mastery
+
+    trained = train_success_model(dataset, seed=0, validate=False)
+    lessons = simulator.curriculum.lessons[
+        ["lesson_id", "kg_level", "order", "skill_ids", "prereq_skill_ids"]
+    ]
+    lessons = lessons[lessons["kg_level"].isin(["KG1", "KG2", "MIXED"])].assign(popularity=0.0)
+    child = clean_answers.groupby("ml_student_id").size().idxmax()
+    own = clean_answers[clean_answers["ml_student_id"] == child]
+    started = lessons[lessons["kg_level"] == "KG1"]["lesson_id"].iloc[-1]
+    now = clean_answers["answered_at"].max() + pd.Timedelta(hours=1)
+    state = ChildState(
+        kg_level="KG1",
+        lessons=lessons,
+        progress=pd.DataFrame(
+            {
+                "lesson_id": [started],
+                "status": ["IN_PROGRESS"],
+                "percent": [40],
+                "last_accessed_at": [now - pd.Timedelta(days=1)],
+            }
+        ),
+        mastery=estimate_mastery(own),
+        attempts=pd.DataFrame(columns=["lesson_id", "skill_ids", "score", "finished_at"]),
+        now=now,
+    )
+    featured: list[int] = []
+    features = policy.features_for_candidates
+
+    def counting(history, interactions, candidates, *args, **kwargs):
+        featured.append(len(candidates))
+        return features(history, interactions, candidates, *args, **kwargs)
+
+    monkeypatch.setattr(policy, "features_for_candidates", counting)
+    whole = recommend(state, trained, ml_student_id=child, answers=clean_answers, limit=1000)
+    bounded = recommend(
+        state, trained, ml_student_id=child, answers=clean_answers, limit=1000, max_candidates=6
+    )
+
+    assert featured[0] > 6
+    assert featured[1] == 6
+    assert bounded.source == trained.version
+    assert started in set(bounded.recommendations["lesson_id"])
+    scores = whole.recommendations.set_index("lesson_id")["score"]
+    for lesson_id, score in zip(
+        bounded.recommendations["lesson_id"], bounded.recommendations["score"], strict=True
+    ):
+        assert scores[lesson_id] == score

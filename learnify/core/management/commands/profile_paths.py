@@ -34,7 +34,7 @@ from learnify.accounts.models import ChildProfile, Classroom, TeacherProfile, Us
 from learnify.accounts.tokens import issue_token_pair
 from learnify.ai import model_store, services
 from learnify.ai.models import MLStudentMap, QuizAttemptRaw
-from learnify.ai.selectors import forget_lessons_frames, raw_quiz_answers_frame
+from learnify.ai.selectors import raw_quiz_answers_frame
 from learnify.lessons.models import Lesson, Skill
 from learnify.progress.models import Progress
 from learnify.quizzes.models import Answer, Choice, Question, Quiz, QuizAttempt
@@ -385,7 +385,7 @@ def _build_world(
             completed_at=attempt.finished_at if attempt.score >= 0.6 else None,
         )
     Progress.objects.bulk_create(list(progress.values()), batch_size=5000)
-    forget_lessons_frames()  # bulk_create sends no signals
+
     # The submits reuse these objects: load their questions and choices once.
     quizzes_of = {
         level: list(
