@@ -14,8 +14,10 @@ served.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -166,64 +168,71 @@ def _rank(level: str) -> int:
 
 def _skill_standing(candidates: pd.DataFrame, mastery: pd.DataFrame) -> pd.DataFrame:
     """Per candidate: its weakest practised skill, that skill's band and estimate, and whether a prereq is LOW."""
-    children = _child_key(candidates)
-    skills = pd.DataFrame(
-        {
-            "row": candidates.index,
-            "child": children.to_numpy(),
-            "skill_id": candidates["skill_ids"].to_numpy(),
-        }
-    ).explode("skill_id")
-    skills = skills.dropna(subset=["skill_id"])
-    skills["skill_id"] = skills["skill_id"].astype(np.int64)
-    known = pd.DataFrame(
-        {
-            "child": _child_key(mastery).to_numpy(),
-            "skill_id": mastery["skill_id"].to_numpy(dtype=np.int64) if len(mastery) else [],
-            "band": mastery["band"].to_numpy() if len(mastery) else [],
-            "estimate": mastery["estimate"].to_numpy(dtype=float) if len(mastery) else [],
-        }
-    )
-    skills = skills.merge(known, on=["child", "skill_id"], how="left")
-    # The weakest practised skill drives the decision; a lesson whose skills are all new is a MEDIUM gap.
-    skills["sort_estimate"] = skills["estimate"].fillna(np.inf)
-    weakest = skills.sort_values(["row", "sort_estimate", "skill_id"]).drop_duplicates("row")
+    # Plain dicts and one pass over the candidates instead of explode/merge/sort: for the one child an online
+    # refresh serves those cost more than the loop, and a batch of many children stays as fast.
+    children = _child_key(candidates).to_numpy()
+    known: dict[tuple[str, int], list[tuple[Any, float]]] = {}
+    if len(mastery):
+        for child, skill, band, estimate in zip(
+            _child_key(mastery).to_numpy(),
+            mastery["skill_id"].to_numpy(dtype=np.int64),
+            mastery["band"].to_numpy(),
+            mastery["estimate"].to_numpy(dtype=float),
+            strict=True,
+        ):
+            known.setdefault((child, int(skill)), []).append((band, float(estimate)))
+    unknown = [(np.nan, np.nan)]  # what a left merge gives a skill the child has not practised
+    n = len(candidates)
+    skill_out = np.full(n, np.nan)
+    band_out = np.full(n, np.nan, dtype=object)
+    estimate_out = np.full(n, np.nan)
+    skill_lists = [_ids(ids) for ids in candidates["skill_ids"]]
+    for i, (child, skill_ids) in enumerate(zip(children, skill_lists, strict=True)):
+        # The weakest practised skill drives the decision; a lesson whose skills are all new is a MEDIUM gap.
+        best: tuple[float, int, Any, float] | None = None
+        for skill in skill_ids:
+            for band, estimate in known.get((child, skill), unknown):
+                key = (math.inf if math.isnan(estimate) else estimate, skill, band, estimate)
+                if best is None or key[:2] < best[:2]:
+                    best = key
+        if best is not None:
+            skill_out[i], band_out[i], estimate_out[i] = best[1], best[2], best[3]
     standing = pd.DataFrame(index=candidates.index)
-    weakest = weakest.set_index("row")
-    standing["skill_id"] = weakest["skill_id"]
-    standing["band"] = weakest["band"]
-    standing["estimate"] = weakest["estimate"]
-    standing["prereq_low"] = False
-    standing["prereq_unstarted"] = False
+    missing = np.isnan(skill_out)
+    standing["skill_id"] = skill_out if missing.any() else skill_out.astype(np.int64)
+    standing["band"] = band_out
+    standing["estimate"] = estimate_out
+    prereq_low = np.zeros(n, dtype=bool)
+    prereq_unstarted = np.zeros(n, dtype=bool)
     if "prereq_skill_ids" in candidates:
-        prereqs = pd.DataFrame(
-            {
-                "row": candidates.index,
-                "child": children.to_numpy(),
-                "skill_id": candidates["prereq_skill_ids"].to_numpy(),
-            }
-        ).explode("skill_id")
-        prereqs = prereqs.dropna(subset=["skill_id"])
-        prereqs["skill_id"] = prereqs["skill_id"].astype(np.int64)
-        offered = (
-            pd.DataFrame(
-                {"child": children.to_numpy(), "skill_id": candidates["skill_ids"].to_numpy()}
-            )
-            .explode("skill_id")
-            .dropna()
-            .drop_duplicates()
-        )
-        offered["skill_id"] = offered["skill_id"].astype(np.int64)
-        prereqs = prereqs.merge(known, on=["child", "skill_id"], how="left")
-        low_rows = prereqs.loc[prereqs["band"] == LOW, "row"].unique()
-        standing.loc[low_rows, "prereq_low"] = True
-        # A foundation the child could practise now but never has: start there.
-        unstarted = prereqs[prereqs["band"].isna()].merge(offered, on=["child", "skill_id"])
-        standing.loc[unstarted["row"].unique(), "prereq_unstarted"] = True
-    standing["prereq_unstarted"] = standing.get("prereq_unstarted", False)
-    standing["prereq_unstarted"] = standing["prereq_unstarted"].fillna(False).astype(bool)
-    standing["earlier_open"] = _earlier_lessons_open(candidates, children)
+        offered = {
+            (child, skill)
+            for child, skill_ids in zip(children, skill_lists, strict=True)
+            for skill in skill_ids
+        }
+        for i, (child, prereqs) in enumerate(
+            zip(children, candidates["prereq_skill_ids"], strict=True)
+        ):
+            for skill in _ids(prereqs):
+                for band, _ in known.get((child, skill), unknown):
+                    if band == LOW:
+                        prereq_low[i] = True
+                    # A foundation the child could practise now but never has: start there.
+                    elif not isinstance(band, str) and (child, skill) in offered:
+                        prereq_unstarted[i] = True
+    standing["prereq_low"] = prereq_low
+    standing["prereq_unstarted"] = prereq_unstarted
+    standing["earlier_open"] = _earlier_lessons_open(candidates, _child_key(candidates))
     return standing
+
+
+def _ids(values: Any) -> list[int]:
+    """A list cell of skill ids as ints, without missing ones (what explode + dropna kept)."""
+    if values is None or (isinstance(values, float) and math.isnan(values)):
+        return []
+    return [
+        int(v) for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))
+    ]
 
 
 def _earlier_lessons_open(candidates: pd.DataFrame, children: pd.Series) -> np.ndarray:
