@@ -500,11 +500,14 @@ def _allowed_candidates(
     candidates["as_of"] = state.now
     candidates[CONTENT_LEVEL] = _skill_levels(candidates)
     mastery = _mastery_keyed_like(state.mastery, candidates)
-    allowed, _, _ = _level_fit(candidates, mastery, state.kg_level)
-    candidates = candidates[allowed & ~_just_done(candidates)].reset_index(drop=True)
+    allowed, _, own = _level_fit(candidates, mastery, state.kg_level)
+    keep = allowed & ~_just_done(candidates)
+    candidates = candidates[keep].reset_index(drop=True)
     if max_candidates is None or len(candidates) <= max_candidates:
         return candidates
-    _, _, own = _level_fit(candidates, mastery, state.kg_level)
+    own = own[
+        keep
+    ]  # row by row: whether a lesson is own level does not depend on the other candidates
     candidates[ORDER_POSITION] = _order_position(candidates)
     candidates[EARLIER_OPEN] = _earlier_lessons_open(candidates, _child_key(candidates))
     candidates[FOUNDATION] = _foundation(candidates, own)
