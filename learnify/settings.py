@@ -217,6 +217,8 @@ ML_MODEL_DIR = Path(os.environ.get("ML_MODEL_DIR", BASE_DIR / "var" / "models"))
 ML_MODEL_CHECK_SECONDS = int(os.environ.get("ML_MODEL_CHECK_SECONDS", "60"))
 # Below this many answers a child is served by the rules: the model knows too little about them.
 RECOMMENDER_MIN_ANSWERS = int(os.environ.get("RECOMMENDER_MIN_ANSWERS", "20"))
+# Lessons the model scores per refresh at most, so a submit costs the same whatever the size of the curriculum.
+RECOMMENDER_MAX_CANDIDATES = int(os.environ.get("RECOMMENDER_MAX_CANDIDATES", "60"))
 ML_DB_USER = os.environ.get("ML_DB_USER", "ml_user")
 ML_DB_PASSWORD = os.environ.get("ML_DB_PASSWORD", "")
 

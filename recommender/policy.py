@@ -14,8 +14,10 @@ served.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -75,6 +77,13 @@ EARLIER_LESSON_PENALTY = 0.1
 OTHER_LEVEL_PENALTY = 0.15
 
 _CHILD = "ml_student_id"
+# Optional candidate columns, computed by `recommend` on the child's whole candidate set before it bounds it
+# (see _bounded_candidates): the class level a lesson's content belongs to, its position in its skill's order,
+# how many earlier lessons of its skill are open, and whether it is a foundation of the child's class level.
+CONTENT_LEVEL = "content_level"
+ORDER_POSITION = "order_position"
+EARLIER_OPEN = "earlier_open"
+FOUNDATION = "foundation"
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,9 @@ def _skill_levels(candidates: pd.DataFrame) -> pd.DataFrame:
     practises (learned from the other lessons that practise them), so a MIXED lesson of KG3 skills is not
     "own level" for a KG1 child. A MIXED lesson of unknown skills stays MIXED.
     """
+    if CONTENT_LEVEL in candidates:
+        # Learned earlier from a larger candidate set (see `recommend`): the same answer, not recomputed.
+        return candidates[CONTENT_LEVEL].to_numpy()
     lessons = candidates.drop_duplicates("lesson_id")[["lesson_id", "kg_level", "skill_ids"]]
     plain = (
         lessons[lessons["kg_level"].isin(LEVEL_ORDER)]
@@ -156,68 +168,77 @@ def _rank(level: str) -> int:
 
 def _skill_standing(candidates: pd.DataFrame, mastery: pd.DataFrame) -> pd.DataFrame:
     """Per candidate: its weakest practised skill, that skill's band and estimate, and whether a prereq is LOW."""
-    children = _child_key(candidates)
-    skills = pd.DataFrame(
-        {
-            "row": candidates.index,
-            "child": children.to_numpy(),
-            "skill_id": candidates["skill_ids"].to_numpy(),
-        }
-    ).explode("skill_id")
-    skills = skills.dropna(subset=["skill_id"])
-    skills["skill_id"] = skills["skill_id"].astype(np.int64)
-    known = pd.DataFrame(
-        {
-            "child": _child_key(mastery).to_numpy(),
-            "skill_id": mastery["skill_id"].to_numpy(dtype=np.int64) if len(mastery) else [],
-            "band": mastery["band"].to_numpy() if len(mastery) else [],
-            "estimate": mastery["estimate"].to_numpy(dtype=float) if len(mastery) else [],
-        }
-    )
-    skills = skills.merge(known, on=["child", "skill_id"], how="left")
-    # The weakest practised skill drives the decision; a lesson whose skills are all new is a MEDIUM gap.
-    skills["sort_estimate"] = skills["estimate"].fillna(np.inf)
-    weakest = skills.sort_values(["row", "sort_estimate", "skill_id"]).drop_duplicates("row")
+    # Plain dicts and one pass over the candidates instead of explode/merge/sort: for the one child an online
+    # refresh serves those cost more than the loop, and a batch of many children stays as fast.
+    children = _child_key(candidates).to_numpy()
+    known: dict[tuple[str, int], list[tuple[Any, float]]] = {}
+    if len(mastery):
+        for child, skill, band, estimate in zip(
+            _child_key(mastery).to_numpy(),
+            mastery["skill_id"].to_numpy(dtype=np.int64),
+            mastery["band"].to_numpy(),
+            mastery["estimate"].to_numpy(dtype=float),
+            strict=True,
+        ):
+            known.setdefault((child, int(skill)), []).append((band, float(estimate)))
+    unknown = [(np.nan, np.nan)]  # what a left merge gives a skill the child has not practised
+    n = len(candidates)
+    skill_out = np.full(n, np.nan)
+    band_out = np.full(n, np.nan, dtype=object)
+    estimate_out = np.full(n, np.nan)
+    skill_lists = [_ids(ids) for ids in candidates["skill_ids"]]
+    for i, (child, skill_ids) in enumerate(zip(children, skill_lists, strict=True)):
+        # The weakest practised skill drives the decision; a lesson whose skills are all new is a MEDIUM gap.
+        best: tuple[float, int, Any, float] | None = None
+        for skill in skill_ids:
+            for band, estimate in known.get((child, skill), unknown):
+                key = (math.inf if math.isnan(estimate) else estimate, skill, band, estimate)
+                if best is None or key[:2] < best[:2]:
+                    best = key
+        if best is not None:
+            skill_out[i], band_out[i], estimate_out[i] = best[1], best[2], best[3]
     standing = pd.DataFrame(index=candidates.index)
-    weakest = weakest.set_index("row")
-    standing["skill_id"] = weakest["skill_id"]
-    standing["band"] = weakest["band"]
-    standing["estimate"] = weakest["estimate"]
-    standing["prereq_low"] = False
-    standing["prereq_unstarted"] = False
+    missing = np.isnan(skill_out)
+    standing["skill_id"] = skill_out if missing.any() else skill_out.astype(np.int64)
+    standing["band"] = band_out
+    standing["estimate"] = estimate_out
+    prereq_low = np.zeros(n, dtype=bool)
+    prereq_unstarted = np.zeros(n, dtype=bool)
     if "prereq_skill_ids" in candidates:
-        prereqs = pd.DataFrame(
-            {
-                "row": candidates.index,
-                "child": children.to_numpy(),
-                "skill_id": candidates["prereq_skill_ids"].to_numpy(),
-            }
-        ).explode("skill_id")
-        prereqs = prereqs.dropna(subset=["skill_id"])
-        prereqs["skill_id"] = prereqs["skill_id"].astype(np.int64)
-        offered = (
-            pd.DataFrame(
-                {"child": children.to_numpy(), "skill_id": candidates["skill_ids"].to_numpy()}
-            )
-            .explode("skill_id")
-            .dropna()
-            .drop_duplicates()
-        )
-        offered["skill_id"] = offered["skill_id"].astype(np.int64)
-        prereqs = prereqs.merge(known, on=["child", "skill_id"], how="left")
-        low_rows = prereqs.loc[prereqs["band"] == LOW, "row"].unique()
-        standing.loc[low_rows, "prereq_low"] = True
-        # A foundation the child could practise now but never has: start there.
-        unstarted = prereqs[prereqs["band"].isna()].merge(offered, on=["child", "skill_id"])
-        standing.loc[unstarted["row"].unique(), "prereq_unstarted"] = True
-    standing["prereq_unstarted"] = standing.get("prereq_unstarted", False)
-    standing["prereq_unstarted"] = standing["prereq_unstarted"].fillna(False).astype(bool)
-    standing["earlier_open"] = _earlier_lessons_open(candidates, children)
+        offered = {
+            (child, skill)
+            for child, skill_ids in zip(children, skill_lists, strict=True)
+            for skill in skill_ids
+        }
+        for i, (child, prereqs) in enumerate(
+            zip(children, candidates["prereq_skill_ids"], strict=True)
+        ):
+            for skill in _ids(prereqs):
+                for band, _ in known.get((child, skill), unknown):
+                    if band == LOW:
+                        prereq_low[i] = True
+                    # A foundation the child could practise now but never has: start there.
+                    elif not isinstance(band, str) and (child, skill) in offered:
+                        prereq_unstarted[i] = True
+    standing["prereq_low"] = prereq_low
+    standing["prereq_unstarted"] = prereq_unstarted
+    standing["earlier_open"] = _earlier_lessons_open(candidates, _child_key(candidates))
     return standing
+
+
+def _ids(values: Any) -> list[int]:
+    """A list cell of skill ids as ints, without missing ones (what explode + dropna kept)."""
+    if values is None or (isinstance(values, float) and math.isnan(values)):
+        return []
+    return [
+        int(v) for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))
+    ]
 
 
 def _earlier_lessons_open(candidates: pd.DataFrame, children: pd.Series) -> np.ndarray:
     """Per candidate: how many earlier lessons (by order) of its first skill the child has not completed."""
+    if EARLIER_OPEN in candidates:
+        return candidates[EARLIER_OPEN].to_numpy(dtype=float)
     if "order" not in candidates or "status" not in candidates:
         return np.zeros(len(candidates))
     first_skill = candidates["skill_ids"].map(lambda ids: int(ids[0]) if len(ids) else -1)
@@ -260,6 +281,8 @@ def _just_done(candidates: pd.DataFrame) -> np.ndarray:
 
 def _order_position(candidates: pd.DataFrame) -> np.ndarray:
     """Per candidate: 0 for the first lesson (by order) of its first skill among the child's candidates, 1 for the last."""
+    if ORDER_POSITION in candidates:
+        return candidates[ORDER_POSITION].to_numpy(dtype=float)
     if "order" not in candidates or candidates.empty:
         return np.zeros(len(candidates))
     first_skill = candidates["skill_ids"].map(lambda ids: int(ids[0]) if len(ids) else -1)
@@ -273,6 +296,8 @@ def _order_position(candidates: pd.DataFrame) -> np.ndarray:
 
 def _foundation(candidates: pd.DataFrame, own_level: np.ndarray) -> np.ndarray:
     """Per candidate: whether one of its skills is a prerequisite of a skill of the child's own-level lessons."""
+    if FOUNDATION in candidates:
+        return candidates[FOUNDATION].to_numpy(dtype=bool)
     if "prereq_skill_ids" not in candidates or candidates.empty:
         return np.zeros(len(candidates), dtype=bool)
     children = _child_key(candidates)
@@ -459,6 +484,64 @@ def candidate_lessons(state: ChildState, *, ml_student_id: str) -> pd.DataFrame:
     return lessons
 
 
+def _allowed_candidates(
+    candidates: pd.DataFrame, state: ChildState, *, max_candidates: int | None = None
+) -> pd.DataFrame:
+    """Drop the candidates `recommend_with_model` would drop before computing their features; bound the rest.
+
+    Features are the costly part of serving, and lessons of a level the child may not see yet (or just done) are
+    most of the candidates. What the ranking learns from the whole set (content levels, order positions, open
+    earlier lessons, foundations) is computed first and kept as columns, so every lesson that stays scores
+    exactly as it did. With `max_candidates`, at most that many stay (see _bounded_candidates).
+    """
+    if candidates.empty:
+        return candidates
+    candidates = candidates.reset_index(drop=True)
+    candidates["as_of"] = state.now
+    candidates[CONTENT_LEVEL] = _skill_levels(candidates)
+    mastery = _mastery_keyed_like(state.mastery, candidates)
+    allowed, _, own = _level_fit(candidates, mastery, state.kg_level)
+    keep = allowed & ~_just_done(candidates)
+    candidates = candidates[keep].reset_index(drop=True)
+    if max_candidates is None or len(candidates) <= max_candidates:
+        return candidates
+    own = own[
+        keep
+    ]  # row by row: whether a lesson is own level does not depend on the other candidates
+    candidates[ORDER_POSITION] = _order_position(candidates)
+    candidates[EARLIER_OPEN] = _earlier_lessons_open(candidates, _child_key(candidates))
+    candidates[FOUNDATION] = _foundation(candidates, own)
+    return _bounded_candidates(candidates, max_candidates)
+
+
+def _bounded_candidates(candidates: pd.DataFrame, max_candidates: int) -> pd.DataFrame:
+    """Keep the `max_candidates` lessons the ranking can favour, so serving costs the same however many lessons
+    a class level has.
+
+    Lessons the child started come first; then, skill by skill in turns, each skill's lessons in curriculum
+    order, unfinished ones before finished ones. What is left out is a lesson with many earlier lessons of its
+    skill also offered (the order weight and, while open, the earlier-lesson penalty rank it below them) or one
+    finished already (a repeat teaches less).
+    """
+    status = candidates["status"].to_numpy()
+    group = np.where(status == "IN_PROGRESS", 0, np.where(status == "COMPLETED", 2, 1))
+    first_skill = candidates["skill_ids"].map(lambda ids: int(ids[0]) if len(ids) else -1)
+    frame = pd.DataFrame(
+        {
+            "group": group,
+            "skill": first_skill.to_numpy(),
+            "order": pd.to_numeric(candidates["order"], errors="coerce").fillna(0).to_numpy(),
+            "lesson": candidates["lesson_id"].to_numpy(),
+        }
+    ).sort_values(["group", "skill", "order", "lesson"], kind="stable")
+    frame["turn"] = frame.groupby(["group", "skill"]).cumcount()
+    frame.loc[frame["group"] == 0, "turn"] = -1  # started lessons are always kept
+    keep = frame.sort_values(["turn", "group", "order", "lesson"], kind="stable").index[
+        :max_candidates
+    ]
+    return candidates.loc[sorted(keep)].reset_index(drop=True)
+
+
 def recommend(
     state: ChildState,
     model: TrainedModel | None,
@@ -471,8 +554,12 @@ def recommend(
     min_answers: int = MIN_ANSWERS,
     target: float = TARGET,
     band: tuple[float, float] = BAND,
+    max_candidates: int | None = None,
 ) -> Served:
     """Return the child's next lessons from the model, or from the rules when the model cannot serve.
+
+    `max_candidates` bounds how many lessons get features and a prediction (online serving sets it, so the cost
+    does not grow with the number of lessons); None scores every candidate.
 
     `answers` and `interactions` are clean rows holding at least this child's history (with `item_stats`,
     only theirs is needed). The rules serve when there is no model, when the child has fewer than
@@ -489,7 +576,11 @@ def recommend(
             f"too little history ({len(own)} answers, {min_answers} needed)",
         )
     try:
-        candidates = candidate_lessons(state, ml_student_id=ml_student_id)
+        candidates = _allowed_candidates(
+            candidate_lessons(state, ml_student_id=ml_student_id),
+            state,
+            max_candidates=max_candidates,
+        )
         with_features = features_for_candidates(
             answers if item_stats is None else own,
             interactions,

@@ -116,3 +116,11 @@ def _close_connection_pools(django_db_setup, django_db_blocker):
             close_pool = getattr(connection, "close_pool", None)
             if close_pool is not None and getattr(connection, "pool", None) is not None:
                 close_pool()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_lessons_frames():
+    # The lessons frame is cached across requests; each test's database starts over, so must the frame.
+    from learnify.ai.selectors import forget_lessons_frames
+
+    forget_lessons_frames()

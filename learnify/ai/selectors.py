@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from django.core.cache import cache
 from django.db.models import Count, QuerySet
 
 from learnify.accounts.models import ChildProfile
@@ -31,8 +33,21 @@ from recommender.cleaning import (
 from recommender.features import FEATURE_COLUMNS
 from recommender.mastery import estimate_mastery
 
+logger = logging.getLogger(__name__)
+
 POPULARITY_CACHE_SECONDS = 600
 RECENT_ATTEMPTS = 30
+# The online refresh reads a window of the child's newest rows, never their whole history, so a submit costs
+# the same for a child with 50 answers and one with 50 000 (docs/ml-integration.md, "Online cost"). Mastery
+# weighs an answer DECAY**k after k newer ones of its skill (0.85**40 < 0.2 %), so 100 attempts (about 400
+# answers) leave the estimates of any skill practised in them as they were; the model's features count and
+# rate the last ONLINE_HISTORY_ANSWERS answers.
+ONLINE_MASTERY_ATTEMPTS = 100
+ONLINE_HISTORY_ANSWERS = 200
+ONLINE_HISTORY_INTERACTIONS = 200
+# The lessons frame changes only when a lesson or a skill is edited; signals bump this version (see apps.py).
+LESSONS_VERSION_KEY = "ai:lessons-frame:version"
+LESSONS_VERSION_SECONDS = 30 * 24 * 3600
 
 
 QUIZ_RAW_FIELDS = [
@@ -71,20 +86,38 @@ def _frame(queryset: QuerySet, fields: list[str]) -> pd.DataFrame:
     return frame
 
 
-def raw_quiz_answers_frame(ml_student_id: Any = None) -> pd.DataFrame:
-    """Return the raw quiz answers, everyone's or one child's (by the indexed ml_student_id), in id order."""
+def raw_quiz_answers_frame(ml_student_id: Any = None, *, newest: int | None = None) -> pd.DataFrame:
+    """Return the raw quiz answers, everyone's or one child's (by the indexed ml_student_id), in id order.
+
+    With `newest` (and a child), only the child's latest attempts that fit in `newest` rows, read through the
+    (ml_student_id, answered_at) index: an attempt cut by the window is left out whole.
+    """
     rows = QuizAttemptRaw.objects.order_by("id")
     if ml_student_id is not None:
         rows = rows.filter(ml_student_id=ml_student_id)
-    return _frame(rows, QUIZ_RAW_FIELDS)
+    if newest is None or ml_student_id is None:
+        return _frame(rows, QUIZ_RAW_FIELDS)
+    latest = rows.order_by("-answered_at", "-id")[:newest]
+    frame = _frame(latest, QUIZ_RAW_FIELDS)
+    if len(frame) == newest:
+        oldest = frame["attempt_id"].iloc[-1]
+        # The window's oldest attempt may be cut; keep it only if it fills the whole window.
+        if not (frame["attempt_id"] == oldest).all():
+            frame = frame[frame["attempt_id"] != oldest]
+    return frame.sort_values("id", kind="stable").reset_index(drop=True)
 
 
-def raw_lesson_interactions_frame(ml_student_id: Any = None) -> pd.DataFrame:
-    """Return the raw lesson interactions, everyone's or one child's, in id order."""
+def raw_lesson_interactions_frame(
+    ml_student_id: Any = None, *, newest: int | None = None
+) -> pd.DataFrame:
+    """Return the raw lesson interactions, everyone's or one child's, in id order (the `newest` only)."""
     rows = LessonInteractionRaw.objects.order_by("id")
     if ml_student_id is not None:
         rows = rows.filter(ml_student_id=ml_student_id)
-    return _frame(rows, LESSON_RAW_FIELDS)
+    if newest is None or ml_student_id is None:
+        return _frame(rows, LESSON_RAW_FIELDS)
+    frame = _frame(rows.order_by("-occurred_at", "-id")[:newest], LESSON_RAW_FIELDS)
+    return frame.sort_values("id", kind="stable").reset_index(drop=True)
 
 
 def clean_quiz_answers_frame() -> pd.DataFrame:
@@ -133,12 +166,17 @@ class ChildHistory:
     interactions: CleanResult
 
 
-def child_history(child: ChildProfile) -> ChildHistory:
-    """Read one child's raw rows (indexed by ml_student_id) and clean them, for serving them online.
+def child_history(
+    child: ChildProfile,
+    *,
+    newest_answers: int | None = ONLINE_HISTORY_ANSWERS,
+    newest_interactions: int | None = ONLINE_HISTORY_INTERACTIONS,
+) -> ChildHistory:
+    """Read one child's newest raw rows (indexed by ml_student_id) and clean them, for serving them online.
 
     The raw tables, not the clean ones: the clean tables only move when the batch pipeline runs, and the
     attempt the child just finished must count. Rows of lessons deleted since are dropped, as the pipeline
-    drops them.
+    drops them. The window (None: everything) keeps the cost of a refresh independent of the history's length.
     """
     ml_student_id = (
         MLStudentMap.objects.filter(child=child).values_list("ml_student_id", flat=True).first()
@@ -146,8 +184,8 @@ def child_history(child: ChildProfile) -> ChildHistory:
     if ml_student_id is None:
         empty = CleanResult(pd.DataFrame())
         return ChildHistory("", empty, empty)
-    answers = raw_quiz_answers_frame(ml_student_id)
-    interactions = raw_lesson_interactions_frame(ml_student_id)
+    answers = raw_quiz_answers_frame(ml_student_id, newest=newest_answers)
+    interactions = raw_lesson_interactions_frame(ml_student_id, newest=newest_interactions)
     referenced = {int(i) for i in answers["lesson_id"]} | {
         int(i) for i in interactions["lesson_id"]
     }
@@ -167,16 +205,31 @@ class SkillMastery:
     attempts: int
 
 
-def answers_frame(child: ChildProfile) -> pd.DataFrame:
-    """Return the child's answers with the skill each question practises (skill_id, correct, answered_at)."""
-    rows = Answer.objects.filter(attempt__child=child, question__skill__isnull=False).values_list(
+def answers_frame(child: ChildProfile, *, newest_attempts: int | None = None) -> pd.DataFrame:
+    """Return the child's answers with the skill each question practises (skill_id, correct, answered_at).
+
+    With `newest_attempts`, only the answers of the child's latest attempts (by the (child, started_at) index).
+    """
+    answers = Answer.objects.filter(question__skill__isnull=False)
+    if newest_attempts is None:
+        answers = answers.filter(attempt__child=child)
+    else:
+        latest = list(
+            QuizAttempt.objects.filter(child=child)
+            .order_by("-started_at", "-id")
+            .values_list("id", flat=True)[:newest_attempts]
+        )
+        answers = answers.filter(attempt_id__in=latest)
+    # Answer id order: the order the estimate's stable sort keeps for answers of the same moment.
+    rows = answers.order_by("id").values_list(
         "question__skill_id", "correct", "attempt__finished_at"
     )
     return pd.DataFrame(list(rows), columns=["skill_id", "correct", "answered_at"])
 
 
-def mastery_frame(child: ChildProfile) -> pd.DataFrame:
-    return estimate_mastery(answers_frame(child))
+def mastery_frame(child: ChildProfile, *, newest_attempts: int | None = None) -> pd.DataFrame:
+    """The child's mastery per skill; the online refresh passes `newest_attempts` to bound what it reads."""
+    return estimate_mastery(answers_frame(child, newest_attempts=newest_attempts))
 
 
 def mastery_for_child(child: ChildProfile) -> list[SkillMastery]:
@@ -216,8 +269,47 @@ def _popularity(levels: list[str]) -> dict[int, float]:
     return popularity
 
 
+def lessons_version() -> int:
+    return int(cache_get(LESSONS_VERSION_KEY) or 0)
+
+
+def forget_lessons_frames() -> None:
+    """Make every process rebuild its lessons frames (a lesson, its skills or a prerequisite changed)."""
+    try:
+        cache.incr(LESSONS_VERSION_KEY)
+    except (
+        ValueError
+    ):  # not in the cache yet (or evicted): any new value differs from the missing one
+        cache_set(LESSONS_VERSION_KEY, lessons_version() + 1, LESSONS_VERSION_SECONDS)
+    except Exception:
+        logger.warning("could not bump the lessons frame version", exc_info=True)
+
+
 def lessons_frame(levels: list[str]) -> pd.DataFrame:
-    """Return the published lessons of `levels` with their skills, prerequisites and popularity."""
+    """Return the published lessons of `levels` with their skills, prerequisites and popularity.
+
+    Cached per level set under a version that lesson and skill edits bump: every submit needs it, and rebuilding
+    it read every lesson of three class levels and every prerequisite.
+    """
+    key = f"ai:lessons-frame:{lessons_version()}:" + ",".join(sorted(levels))
+    records = cache_get(key)
+    if records is None:
+        records = _lesson_records(levels)
+        cache_set(key, records, POPULARITY_CACHE_SECONDS)
+    return pd.DataFrame(records, columns=LESSON_FRAME_COLUMNS)
+
+
+LESSON_FRAME_COLUMNS = [
+    "lesson_id",
+    "kg_level",
+    "order",
+    "skill_ids",
+    "prereq_skill_ids",
+    "popularity",
+]
+
+
+def _lesson_records(levels: list[str]) -> list[dict[str, Any]]:
     lessons = list(
         Lesson.objects.published()
         .filter(kg_level__in=levels)
@@ -237,28 +329,27 @@ def lessons_frame(levels: list[str]) -> pd.DataFrame:
     ):
         prereqs_of.setdefault(from_id, []).append(to_id)
     popularity = _popularity(levels)
-    return pd.DataFrame(
-        [
-            {
-                "lesson_id": lesson_id,
-                "kg_level": level,
-                "order": order,
-                "skill_ids": skills_of.get(lesson_id, []),
-                "prereq_skill_ids": sorted(
-                    {p for s in skills_of.get(lesson_id, []) for p in prereqs_of.get(s, [])}
-                ),
-                "popularity": popularity.get(lesson_id, 0.0),
-            }
-            for lesson_id, level, order in lessons
-        ],
-        columns=["lesson_id", "kg_level", "order", "skill_ids", "prereq_skill_ids", "popularity"],
-    )
+    return [
+        {
+            "lesson_id": lesson_id,
+            "kg_level": level,
+            "order": order,
+            "skill_ids": skills_of.get(lesson_id, []),
+            "prereq_skill_ids": sorted(
+                {p for s in skills_of.get(lesson_id, []) for p in prereqs_of.get(s, [])}
+            ),
+            "popularity": popularity.get(lesson_id, 0.0),
+        }
+        for lesson_id, level, order in lessons
+    ]
 
 
-def progress_frame(child: ChildProfile) -> pd.DataFrame:
-    rows = Progress.objects.filter(child=child).values_list(
-        "lesson_id", "status", "percent", "last_accessed_at"
-    )
+def progress_frame(child: ChildProfile, *, levels: list[str] | None = None) -> pd.DataFrame:
+    """The child's progress rows; with `levels`, only those of lessons of these levels (the candidates')."""
+    progress = Progress.objects.filter(child=child)
+    if levels is not None:
+        progress = progress.filter(lesson__kg_level__in=levels)
+    rows = progress.values_list("lesson_id", "status", "percent", "last_accessed_at")
     return pd.DataFrame(list(rows), columns=["lesson_id", "status", "percent", "last_accessed_at"])
 
 

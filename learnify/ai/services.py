@@ -111,11 +111,13 @@ def compute_recommendations(
     history, or the model fails to load or predict (logged, never raised).
     """
     now = now or timezone.now()
-    mastery = selectors.mastery_frame(child)
+    levels = _child_levels(child)
+    # Every read below is bounded by a window of the child's newest rows or by the lessons of their levels.
+    mastery = selectors.mastery_frame(child, newest_attempts=selectors.ONLINE_MASTERY_ATTEMPTS)
     state = ChildState(
         kg_level=child.kg_level,
-        lessons=selectors.lessons_frame(_child_levels(child)),
-        progress=selectors.progress_frame(child),
+        lessons=selectors.lessons_frame(levels),
+        progress=selectors.progress_frame(child, levels=levels),
         mastery=mastery,
         attempts=selectors.attempts_frame(child),
         now=pd.Timestamp(now),
@@ -135,6 +137,7 @@ def compute_recommendations(
         item_stats=serving.item_stats,
         limit=limit,
         min_answers=settings.RECOMMENDER_MIN_ANSWERS,
+        max_candidates=settings.RECOMMENDER_MAX_CANDIDATES,
     )
     if served.source == Recommendation.RULES_SOURCE and served.reason.startswith("model failed"):
         logger.warning(

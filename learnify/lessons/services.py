@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from learnify.ai.selectors import forget_lessons_frames
 from learnify.core.choices import LessonLevel
 from learnify.core.services import record_audit_event
 from learnify.lessons import permissions
@@ -125,6 +126,9 @@ def move_lesson(*, lesson: Lesson, direction: int, actor: Any) -> Lesson:
         for position, item in enumerate(siblings, start=1):
             if item.order != position:
                 Lesson.objects.filter(pk=item.pk).update(order=position)
+        # update() sends no signal: tell the recommender its cached lessons frames are out of date.
+        forget_lessons_frames()
+        transaction.on_commit(forget_lessons_frames)
         record_audit_event(
             action="lesson.reordered", actor=actor, target=lesson, metadata={"direction": direction}
         )

@@ -271,3 +271,96 @@ def test_recommend_serves_the_model_for_a_child_with_enough_history(
     assert len(served.recommendations) == 3
     assert set(served.recommendations["lesson_id"]) <= set(state.lessons["lesson_id"])
     assert all("p_success" in params for params in served.recommendations["params"])
+
+
+def test_recommend_ranks_exactly_as_the_model_on_every_candidate_of_the_childs_levels(
+    simulator, clean_answers, dataset
+):
+    """`recommend` drops the candidates of levels the child may not see before computing features; the
+    ranking must be the one `recommend_with_model` gives on all of them (MIXED content levels included)."""
+    from recommender.features import features_for_candidates
+    from recommender.mastery import estimate_mastery
+    from recommender.policy import candidate_lessons
+
+    trained = train_success_model(dataset, seed=0, validate=False)
+    lessons = simulator.curriculum.lessons[
+        ["lesson_id", "kg_level", "order", "skill_ids", "prereq_skill_ids"]
+    ]
+    child = clean_answers.groupby("ml_student_id").size().idxmax()
+    own = clean_answers[clean_answers["ml_student_id"] == child]
+    state = ChildState(
+        kg_level="KG1",
+        lessons=lessons[lessons["kg_level"].isin(["KG1", "KG2", "MIXED"])].assign(popularity=0.0),
+        progress=pd.DataFrame(columns=["lesson_id", "status", "percent", "last_accessed_at"]),
+        mastery=estimate_mastery(own),
+        attempts=pd.DataFrame(columns=["lesson_id", "skill_ids", "score", "finished_at"]),
+        now=clean_answers["answered_at"].max() + pd.Timedelta(hours=1),
+    )
+    served = recommend(state, trained, ml_student_id=child, answers=clean_answers, limit=8)
+    everything = features_for_candidates(
+        clean_answers, None, candidate_lessons(state, ml_student_id=child), state.now
+    )
+    expected = recommend_with_model(trained, everything, state.mastery, "KG1", limit=8)
+
+    assert served.source == trained.version
+    assert (state.lessons["kg_level"] == "KG2").any()  # there was something to drop
+    pd.testing.assert_frame_equal(
+        served.recommendations.reset_index(drop=True),
+        expected[RECOMMENDATION_COLUMNS].reset_index(drop=True),
+    )
+
+
+def test_a_bounded_candidate_set_scores_what_it_keeps_as_the_whole_set_would(
+    simulator, clean_answers, dataset, monkeypatch
+):
+    """`max_candidates` bounds the lessons that get features; the ones kept score exactly as without it, and
+    lessons the child started are always kept."""
+    import recommender.policy as policy
+    from recommender.mastery import estimate_mastery
+
+    trained = train_success_model(dataset, seed=0, validate=False)
+    lessons = simulator.curriculum.lessons[
+        ["lesson_id", "kg_level", "order", "skill_ids", "prereq_skill_ids"]
+    ]
+    lessons = lessons[lessons["kg_level"].isin(["KG1", "KG2", "MIXED"])].assign(popularity=0.0)
+    child = clean_answers.groupby("ml_student_id").size().idxmax()
+    own = clean_answers[clean_answers["ml_student_id"] == child]
+    started = lessons[lessons["kg_level"] == "KG1"]["lesson_id"].iloc[-1]
+    now = clean_answers["answered_at"].max() + pd.Timedelta(hours=1)
+    state = ChildState(
+        kg_level="KG1",
+        lessons=lessons,
+        progress=pd.DataFrame(
+            {
+                "lesson_id": [started],
+                "status": ["IN_PROGRESS"],
+                "percent": [40],
+                "last_accessed_at": [now - pd.Timedelta(days=1)],
+            }
+        ),
+        mastery=estimate_mastery(own),
+        attempts=pd.DataFrame(columns=["lesson_id", "skill_ids", "score", "finished_at"]),
+        now=now,
+    )
+    featured: list[int] = []
+    features = policy.features_for_candidates
+
+    def counting(history, interactions, candidates, *args, **kwargs):
+        featured.append(len(candidates))
+        return features(history, interactions, candidates, *args, **kwargs)
+
+    monkeypatch.setattr(policy, "features_for_candidates", counting)
+    whole = recommend(state, trained, ml_student_id=child, answers=clean_answers, limit=1000)
+    bounded = recommend(
+        state, trained, ml_student_id=child, answers=clean_answers, limit=1000, max_candidates=6
+    )
+
+    assert featured[0] > 6
+    assert featured[1] == 6
+    assert bounded.source == trained.version
+    assert started in set(bounded.recommendations["lesson_id"])
+    scores = whole.recommendations.set_index("lesson_id")["score"]
+    for lesson_id, score in zip(
+        bounded.recommendations["lesson_id"], bounded.recommendations["score"], strict=True
+    ):
+        assert scores[lesson_id] == score
