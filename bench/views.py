@@ -143,7 +143,8 @@ def classroom_children(request: HttpRequest, classroom_id: int) -> JsonResponse:
     by_child: dict[int, list[dict[str, Any]]] = {c["id"]: [] for c in children}
     for row in (
         Progress.objects.filter(child_id__in=list(by_child))
-        .order_by("child_id", "lesson_id")
+        # Progress orders by its lesson, which means the lesson's own ordering (level, order, id).
+        .order_by("child_id", "lesson__kg_level", "lesson__order", "lesson_id")
         .values_list("child_id", "status", "percent", "lesson_id", "lesson__title")
     ):
         by_child[row[0]].append(
