@@ -10,6 +10,7 @@ map, achievements and an active set of recommendations per child.
 from __future__ import annotations
 
 import datetime
+import json
 import random
 import uuid
 from collections.abc import Iterable, Sequence
@@ -151,8 +152,14 @@ class _Writer:
                 raw = cursor.cursor  # the psycopg cursor: Django's wrapper has no copy()
                 cols = ", ".join(f'"{c}"' for c in columns)
                 sql = f'COPY "{table}" ({cols}) FROM STDIN'
+                # JSON columns travel as their text; COPY's text format lets the server parse it.
+                json_at = [i for i, v in enumerate(rows[0]) if isinstance(v, list | dict)]
                 with raw.copy(sql) as copy:
                     for row in rows:
+                        if json_at:
+                            row = tuple(
+                                json.dumps(v) if i in json_at else v for i, v in enumerate(row)
+                            )
                         copy.write_row(row)
         else:
             model._default_manager.bulk_create(
@@ -562,7 +569,7 @@ def _generate(sizes: Sizes, rng: random.Random, now: datetime.datetime, w: _Writ
                         answer_id,
                         attempt_id,
                         key.id,
-                        "[" + ", ".join(map(str, chosen)) + "]",
+                        list(chosen),
                         right,
                         seconds,
                     ),
@@ -695,10 +702,12 @@ def _generate(sizes: Sizes, rng: random.Random, now: datetime.datetime, w: _Writ
                     (achievement_id, child_id, badge_id, now),
                 )
 
-        # The active set: retry what was failed, then the next lessons not done yet.
+        # The active set: retry what was failed, then the next lessons not done yet
+        # (then, in a small world where everything is done, review the weakest).
         failed = [lid for lid, state in progress.items() if state[4] is None]
         upcoming = [lid for lid in curriculum if lid not in progress]
-        for rank, lid in enumerate((failed + upcoming)[:5]):
+        weakest = sorted(completed, key=lambda lid: (progress[lid][0], lid))
+        for rank, lid in enumerate((failed + upcoming + weakest)[:5]):
             recommendation_id += 1
             code = "REVIEW" if lid in progress else "NEXT_STEP"
             w.add(
