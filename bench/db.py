@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 from django.conf import settings
 from psycopg import sql
@@ -20,7 +22,7 @@ def ensure_database() -> bool:
     if not name.endswith("_bench"):
         # The generator truncates tables: refuse anything that is not obviously a benchmark database.
         raise RuntimeError(f"refusing to use database {name!r}: its name must end with _bench")
-    params = {
+    params: dict[str, Any] = {
         "host": db.get("HOST") or "127.0.0.1",
         "port": int(db.get("PORT") or 5432),
         "user": db.get("USER") or "postgres",

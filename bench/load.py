@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import websockets
+from websockets.typing import Subprotocol
 
 from bench import queries
 from bench.world import ChildUser, World, submit_variables
@@ -305,9 +306,9 @@ async def run_live(
         try:
             ws = await websockets.connect(
                 url,
-                subprotocols=["graphql-transport-ws"],
+                subprotocols=[Subprotocol("graphql-transport-ws")],
                 open_timeout=60,
-                max_size=None,  # type: ignore[list-item]
+                max_size=None,
             )
         except Exception as exc:
             errors.append(f"connect: {type(exc).__name__}: {exc}"[:200])

@@ -9,7 +9,7 @@ one query per list, and answer the same JSON as the GraphQL queries in `bench.qu
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -83,7 +83,7 @@ def child_home(request: HttpRequest) -> JsonResponse:
         .order_by("kg_level", "order", "id")
         .values("id", "title", "kg_level", "estimated_minutes", "order", "quiz__id")[:MAX_PAGE]
     )
-    progress: dict[int, dict[str, Any]] = {}
+    progress: dict[int, Any] = {}
     if child is not None and lessons:
         progress = {
             row["lesson_id"]: row
@@ -168,7 +168,7 @@ def classroom_children(request: HttpRequest, classroom_id: int) -> JsonResponse:
     )
 
 
-def _attempt_json(attempt: dict[str, Any], results: Sequence[tuple[int, bool]]) -> JsonResponse:
+def _attempt_json(attempt: Mapping[str, Any], results: Sequence[tuple[int, bool]]) -> JsonResponse:
     finished = attempt["finished_at"]
     return JsonResponse(
         {

@@ -105,7 +105,8 @@ def test_hand_written_reads_answer_what_graphql_does(world, client):
         client, queries.CHILD_HOME, {"level": level}, issue_token_pair(child.user).access
     )
     assert "errors" not in expected
-    assert expected["data"]["lessons"] and expected["data"]["me"]["child"]["recommendations"]
+    assert expected["data"]["lessons"]
+    assert expected["data"]["me"]["child"]["recommendations"]
     assert _view(views.child_home, child.user, f"/api/bench/home/?level={level}") == expected
 
     teacher = User.objects.get(teacher_profile__classrooms=child.classroom)
