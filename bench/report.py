@@ -258,6 +258,21 @@ def render(summary: dict[str, Any]) -> str:
         out += ["", "Live errors seen (first ones):", ""]
         for run, e in live_errors:
             out.append(f"- scale {_scale(run)}: `{str(e).replace('|', '/')[:200]}`")
+    logged = [(run, line, n) for run in runs for line, n in run.get("server_errors", {}).items()]
+    if logged:
+        out += [
+            "",
+            "## What the server logged",
+            "",
+            "Exceptions that ended a traceback in the server's log during the load (most frequent first; the "
+            "log is `bench/results/scale-*-server.log`, not committed):",
+            "",
+            "| scale | times | exception |",
+            "| --- | --- | --- |",
+        ]
+        out += [
+            f"| {_scale(run)} | {n:,} | `{line.replace('|', '/')}` |" for run, line, n in logged
+        ]
     out += [
         "",
         "## SQL per operation",

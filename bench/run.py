@@ -14,6 +14,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -183,6 +184,21 @@ async def under_load(plan: Plan, world: Any, host: str, port: int) -> dict[str, 
     return out
 
 
+EXCEPTION_LINE = re.compile(
+    r"^([A-Za-z_][\w.]*(?:Error|Exception|Timeout|Disconnected|Cancelled)\w*)(?::|$)"
+)
+
+
+def server_errors(log_path: Path) -> dict[str, int]:
+    """How often each exception ended a traceback in the server's log: what failed under the load."""
+    counts: dict[str, int] = {}
+    for line in _read(str(log_path)).splitlines():
+        match = EXCEPTION_LINE.match(line)
+        if match:
+            counts[line[:160]] = counts.get(line[:160], 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1])[:8])
+
+
 def _line(result: load.LoadResult) -> str:
     return (
         f"{result.name} x{result.concurrency}: {result.throughput}/s, p50 {result.p50_ms} ms, "
@@ -222,6 +238,7 @@ def run_scale(plan: Plan, scale: float) -> dict[str, Any]:
         measured = asyncio.run(under_load(plan, world, host, port))
     return {
         "scale": scale,
+        "server_errors": server_errors(log_path),
         "data": data,
         "query_counts": counts,
         "ceiling_parity": parity,
