@@ -122,6 +122,56 @@ def count_queries(world: World, *, rounds: int = 2) -> list[QueryCount]:
     return list(counts.values())
 
 
+def count_scenarios(world: World) -> list[QueryCount]:
+    """The queries of the load's requests, GraphQL and hand-written side by side (second call each)."""
+    c = client()
+    teacher = world.teachers[0]
+    child = world.children_of(teacher.classroom_id)[0]
+    rng = random.Random(5)
+
+    def submit_ceiling() -> dict[str, Any]:
+        variables = submit_variables(child, world, rng)
+        body = {"clientAttemptId": variables["clientAttemptId"], "answers": variables["answers"]}
+        return c.post(
+            f"/api/bench/quizzes/{variables['quizId']}/attempts/",
+            data=json.dumps(body),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {child.token}",
+        ).json()
+
+    calls = {
+        "load: child home (GraphQL)": lambda: graphql(
+            c, queries.CHILD_HOME, {"level": child.level}, child.token
+        ),
+        "load: child home (hand-written)": lambda: ceiling(
+            c, f"/api/bench/home/?level={child.level}", child.token
+        ),
+        "load: teacher children (GraphQL)": lambda: graphql(
+            c, queries.CLASSROOM_CHILDREN, {"classroomId": str(teacher.classroom_id)}, teacher.token
+        ),
+        "load: teacher children (hand-written)": lambda: ceiling(
+            c, f"/api/bench/classrooms/{teacher.classroom_id}/children/", teacher.token
+        ),
+        "load: submit (hand-written)": submit_ceiling,
+    }
+    out = []
+    for name, call in calls.items():
+        call()
+        with CaptureQueriesContext(connection) as captured:
+            result = call()
+        errors = result.get("errors") or []
+        out.append(
+            QueryCount(
+                operation=name,
+                role="teacher" if "teacher" in name else "child",
+                queries=len(captured.captured_queries),
+                ok=not errors,
+                error=errors[0].get("message", "")[:80] if errors else "",
+            )
+        )
+    return out
+
+
 def _strip(value: Any) -> Any:
     return json.loads(json.dumps(value, sort_keys=True))
 

@@ -279,7 +279,8 @@ def render(summary: dict[str, Any]) -> str:
         "## SQL per operation",
         "",
         "Queries each contract operation of docs/api-reference.md runs, counted in process with "
-        "`CaptureQueriesContext` on its second call (the first warms caches). They must not grow with the data.",
+        "`CaptureQueriesContext` on its second call (the first warms caches), then the load's own requests "
+        "(`load: ...`) beside their hand-written ceilings. They must not grow with the data.",
         "",
         "| operation | as | " + " | ".join(f"scale {_scale(r)}" for r in runs) + " |",
         "| --- | --- |" + " --- |" * len(runs),

@@ -213,7 +213,7 @@ def run_scale(plan: Plan, scale: float) -> dict[str, Any]:
     # Enough children for the largest write concurrency (one child per virtual user) and every classroom.
     world = load_world(children=max(plan.write_concurrency) + 50)
     tag = f"scale-{scale:g}"
-    counts = [asdict(c) for c in inprocess.count_queries(world)]
+    counts = [asdict(c) for c in inprocess.count_queries(world) + inprocess.count_scenarios(world)]
     parity = inprocess.ceiling_parity(world)
     profiles_dir = RESULTS / tag
     profiles_dir.mkdir(parents=True, exist_ok=True)
