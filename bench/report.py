@@ -313,7 +313,7 @@ def render(summary: dict[str, Any]) -> str:
         "```bash",
         "make bench                 # scale 1 and 10, 30 s per figure, 1,000 sockets (about 25 minutes)",
         "make bench SCALE=1         # one scale; DURATION=60 for longer figures",
-        "make bench QUICK=1         # scale 0.05, 4 s per figure, 200 sockets (2-3 minutes)",
+        "make bench QUICK=1         # scale 0.1, 4 s per figure, 100 sockets (2-3 minutes)",
         "```",
         "",
         "It needs PostgreSQL and Redis on loopback (`BENCH_DATABASE_URL`, default "

@@ -1,7 +1,7 @@
 """`make bench`: generate each scale, measure in process and under load, write docs/performance.md.
 
     python -m bench.run                 # scale 1 and 10, 30 s per load figure
-    python -m bench.run --scale 0.05 --quick
+    python -m bench.run --quick          # scale 0.1, a few seconds per figure
 
 Runs on its own database (`learnify_bench`) and Redis db (12); see `bench.settings`.
 """
@@ -57,19 +57,20 @@ def parse_args(argv: list[str] | None = None) -> Plan:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, action="append", help="repeatable; default 1 and 10")
     parser.add_argument("--duration", type=float, help="seconds measured per load figure")
-    parser.add_argument("--quick", action="store_true", help="small scale, short runs, 200 sockets")
+    parser.add_argument("--quick", action="store_true", help="scale 0.1, short runs, 100 sockets")
     parser.add_argument("--subscribers", type=int)
     parser.add_argument("--rate", type=float, help="attempts per second in the live scenario")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     quick = args.quick
     return Plan(
-        scales=args.scale or ([0.05] if quick else [1.0, 10.0]),
+        # Quick: 5 classrooms, so 100 sockets are 20 a classroom as in the full run (1,000 over 50).
+        scales=args.scale or ([0.1] if quick else [1.0, 10.0]),
         duration=args.duration or (4.0 if quick else 30.0),
         warmup=1.0 if quick else 3.0,
         read_concurrency=16 if quick else 32,
         write_concurrency=[50, 100, 200],
-        subscribers=args.subscribers or (200 if quick else 1000),
+        subscribers=args.subscribers or (100 if quick else 1000),
         event_rate=args.rate or 5.0,
         live_duration=args.duration or (8.0 if quick else 60.0),
         workers=args.workers,
