@@ -135,7 +135,7 @@ def render(summary: dict[str, Any]) -> str:
         "",
         "| | |",
         "| --- | --- |",
-        f"| date | {env['date']} |",
+        f"| date | {env['date']} (commit {env.get('git_commit', '?')}) |",
         f"| CPU | {env['cpu']}, {env['cores']} cores |",
         f"| RAM | {env['ram_gb']} GB |",
         f"| load average at start | {' '.join(env['load_average_at_start'])} |",

@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import re
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -121,8 +122,23 @@ def environment() -> dict[str, Any]:
         "postgresql": pg_version,
         "redis": redis_version,
         "os": platform.platform(),
-        "git_commit": _read(str(ROOT / ".git" / "HEAD")).strip(),
+        "git_commit": _git_commit(),
     }
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH, as make does
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip()
 
 
 def flush_bench_redis() -> None:
