@@ -280,7 +280,9 @@ def render(summary: dict[str, Any]) -> str:
         "",
         "Queries each contract operation of docs/api-reference.md runs, counted in process with "
         "`CaptureQueriesContext` on its second call (the first warms caches), then the load's own requests "
-        "(`load: ...`) beside their hand-written ceilings. They must not grow with the data.",
+        "(`load: ...`) beside their hand-written ceilings. They must not grow with the data; a difference of "
+        "one or a few between scales can come from the acting child's state (a badge earned by this attempt, "
+        "a progress row that already exists), which the bold marks do not tell apart.",
         "",
         "| operation | as | " + " | ".join(f"scale {_scale(r)}" for r in runs) + " |",
         "| --- | --- |" + " --- |" * len(runs),
