@@ -48,10 +48,16 @@ format: install
 	$(BIN)/ruff format .
 
 typecheck: install
-	$(BIN)/mypy learnify schema portal recommender
+	$(BIN)/mypy learnify schema portal recommender bench
 
 docs: install
 	$(BIN)/python manage.py export_er_diagram --output docs/schema.md
+
+# Throughput, latency and SQL per operation against hand-written ceilings, on its own database (learnify_bench)
+# and Redis db 12; writes docs/performance.md. Scale 1 and 10 by default (about 25 minutes); SCALE=1 for one,
+# DURATION=<seconds> per figure, QUICK=1 for a 2-3 minute smoke run, BENCH_ARGS for anything else.
+bench: install
+	$(BIN)/python -m bench.run $(if $(QUICK),--quick) $(if $(SCALE),--scale $(SCALE)) $(if $(DURATION),--duration $(DURATION)) $(BENCH_ARGS)
 
 # The recommender's offline evaluation on simulated learners (about 7 minutes on 2 cores; QUICK=1 for a minute).
 bench-recommender: install

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,15 +12,12 @@ from typing import IO
 
 from django.conf import settings
 
+# The generic helpers live with the benchmark, which starts the same server outside the tests.
+from bench.server import free_port, wait_until_healthy
+
 ROOT = Path(settings.BASE_DIR)
 # Settings a test server must not inherit from the test run unless the test passes them on purpose.
 RUN_ONLY = ("DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_env(**overrides: str) -> dict[str, str]:
@@ -44,18 +38,6 @@ def manage(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.
         text=True,
         timeout=timeout,
     )
-
-
-def wait_until_healthy(base: str, *, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(base + "/api/health/", timeout=2)  # noqa: S310 - loopback only
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)
 
 
 @contextmanager
