@@ -123,6 +123,7 @@ def test_expanded_field_limit_counts_each_field_of_each_spread(child):
 
     result = child.query(query)
 
+    assert "fragments are expanded" in result.errors[0]["message"]
     assert_refused(result)
 
 
