@@ -13,6 +13,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from strawberry.channels import GraphQLWSConsumer
 from strawberry.django.views import GraphQLView
+from cross_web import HTTPException
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
@@ -40,6 +41,14 @@ class LearnifyGraphQLView(GraphQLView):
         kwargs.setdefault("schema", schema)
         kwargs.setdefault("graphql_ide", "graphiql" if introspection_allowed() else None)
         super().__init__(**kwargs)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        # Strawberry reads fields off whatever JSON it gets; a bare number, string or null would crash it.
+        # Lists are left to its batching check, which refuses them.
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return parsed
 
     def process_result(self, request: HttpRequest, result: ExecutionResult) -> GraphQLHTTPResponse:
         # Errors raised while parsing (the token limit) skip the extensions' hooks: give them codes here.

@@ -199,12 +199,20 @@ def test_json_body_that_is_not_an_object_is_400(child, body):
 
 @pytest.mark.parametrize(
     "body",
-    ["", "{", '{"query": "{ pictureIcons }"', "{'query': 1}", "\x00", '{"query": "\\ud800"}', "\ufeff{}"],
+    ["", "{", '{"query": "{ pictureIcons }"', "{'query': 1}", "\x00", "\ufeff{}", "\xff\xfe"],
 )
 def test_malformed_json_body_is_400(child, body):
     response = raw_post(body.encode("utf-8", "surrogatepass"), token=child.token)
 
     assert 400 <= response.status_code < 500, response.content
+
+
+def test_lone_surrogate_in_the_query_text_is_a_syntax_error(child):
+    response = raw_post('{"query": "{ pictureIcons \\ud800 }"}', token=child.token)
+
+    result = Result(response.status_code, response.json())
+    assert_refused(result)
+    assert "Syntax Error" in result.errors[0]["message"]
 
 
 @pytest.mark.parametrize(
