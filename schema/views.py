@@ -8,12 +8,12 @@ import time
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from cross_web import HTTPException
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from strawberry.channels import GraphQLWSConsumer
 from strawberry.django.views import GraphQLView
-from cross_web import HTTPException
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
