@@ -101,7 +101,9 @@ def selection_set(output_type: Any, *, depth: int = 2) -> str:
     return " { " + " ".join(parts) + " }"
 
 
-def input_paths(type_: GraphQLInputType, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], GraphQLNamedType]]:
+def input_paths(
+    type_: GraphQLInputType, prefix: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], GraphQLNamedType]]:
     """Yield (path, named leaf type) for every scalar or enum reachable inside an input type.
 
     List levels add "[]" to the path. Recursive inputs (LessonFilter's AND/OR/NOT) are entered once.
@@ -169,7 +171,9 @@ def minimal_variables(op: Operation, **overrides: Any) -> dict[str, Any]:
     return variables
 
 
-def set_path(variables: dict[str, Any], path: tuple[str, ...], value: Any, op: Operation) -> dict[str, Any]:
+def set_path(
+    variables: dict[str, Any], path: tuple[str, ...], value: Any, op: Operation
+) -> dict[str, Any]:
     """Return a copy of `variables` with `value` placed at `path` (creating inputs and one-item lists)."""
     result = dict(variables)
     arg = next(a for a in op.arguments if a.name == path[0])
