@@ -415,7 +415,7 @@ GARBAGE_IDS = [
     "1e3",
     "99999999999999999999999",
     "\x00",
-    "١",
+    "\u0661",
     " 1",
     "0x1",
 ]
@@ -506,7 +506,15 @@ def test_bad_text_in_every_string_argument_is_bad_user_input(world, teacher, chi
 
 @pytest.mark.parametrize(
     "text",
-    ["سامي الصغير", "🦁🍎 Léa", "שָׁלוֹם", "\u202eevil\u202c", "👩‍👩‍👧‍👦", "Zoë\u0301", "𝔘𝔫𝔦"],
+    [
+        "سامي الصغير",
+        "🦁🍎 Léa",
+        "שָׁלוֹם",
+        "\u202eevil\u202c",
+        "👩‍👩‍👧‍👦",
+        "Zoë\u0301",
+        "\U0001d518\U0001d52b\U0001d526",
+    ],
 )
 def test_rtl_and_emoji_names_are_stored_and_read_back(world, teacher, text):
     result = teacher.query(
