@@ -504,6 +504,46 @@ def test_bad_text_in_every_string_argument_is_bad_user_input(world, teacher, chi
     assert row_counts() == before
 
 
+@pytest.mark.parametrize("field", ["username", "displayName", "email", "schoolName"])
+def test_teacher_sign_up_longer_than_its_column_is_bad_user_input(world, field):
+    # PostgreSQL refuses a value longer than its varchar column with a server error; SQLite stores it.
+    values = {
+        "username": "newteacher",
+        "password": "a-long-enough-passphrase-42",
+        "displayName": "New Teacher",
+        "email": "new@example.com",
+        "schoolName": "School",
+    }
+    values[field] = ("x" * 300) + ("@example.com" if field == "email" else "")
+    before = row_counts()
+
+    result = GraphQLClient().query(
+        "mutation($input: RegisterInput!) { register(input: $input) { id } }", {"input": values}
+    )
+
+    assert_refused(result)
+    assert row_counts() == before
+
+
+def test_child_name_longer_than_its_column_is_bad_user_input(world, teacher):
+    before = row_counts()
+
+    result = teacher.query(
+        "mutation($input: RegisterInput!) { register(input: $input) { id } }",
+        {
+            "input": {
+                "role": "CHILD",
+                "displayName": "\U0001f981" * 61,
+                "birthDate": "2021-03-01",
+                "classroomId": str(world.classroom.pk),
+            }
+        },
+    )
+
+    assert_refused(result)
+    assert row_counts() == before
+
+
 @pytest.mark.parametrize(
     "text",
     [
