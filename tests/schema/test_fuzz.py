@@ -181,3 +181,27 @@ def test_fuzzed_arguments_never_cause_a_server_error(world, op, role, data):
     result = client.query(op.document(), variables)
 
     assert_no_server_error(op, variables, result)
+
+
+ADMIN_ONLY = [
+    op for op in schema_walk.operations() if op.name in ("auditLogs", "platformAnalytics")
+]
+
+
+@pytest.mark.parametrize("op", ADMIN_ONLY, ids=lambda o: o.id)
+@settings(
+    derandomize=True,
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_fuzzed_admin_queries_never_cause_a_server_error(world, op, data):
+    # Teachers and children are refused before these resolvers read a single argument.
+    client = GraphQLClient(world.admin)
+    variables = data.draw(variables_strategy(op, world_ids(world)), label="variables")
+
+    result = client.query(op.document(), variables)
+
+    assert_no_server_error(op, variables, result)
