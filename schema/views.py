@@ -29,6 +29,8 @@ MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
 REVOCATION_CHECK_SECONDS = 30.0
 # Close code for a socket whose token expired or was revoked: the app signs in again and reconnects.
 TOKEN_EXPIRED_CLOSE_CODE = 4401
+# A real operation is a few kilobytes: 2,000 tokens and strings of at most 10,000 characters (60 KB escaped).
+MAX_BODY_BYTES = 256 * 1024
 
 
 class LearnifyGraphQLView(GraphQLView):
@@ -43,6 +45,11 @@ class LearnifyGraphQLView(GraphQLView):
         super().__init__(**kwargs)
 
     def parse_json(self, data: str | bytes) -> Any:
+        if len(data) > MAX_BODY_BYTES:
+            # Refused before parsing: a megabyte of whitespace or comments is work for nobody.
+            raise HTTPException(
+                413, f"The request body is too large (over {MAX_BODY_BYTES} bytes)."
+            )
         parsed = super().parse_json(data)
         # Strawberry reads fields off whatever JSON it gets; a bare number, string or null would crash it.
         # Lists are left to its batching check, which refuses them.
