@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from typing import Any
 
 import pytest
 from django.apps import apps
+from django.core.cache.backends.base import CacheKeyWarning
 from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 
@@ -705,3 +707,17 @@ def test_portal_post_without_csrf_token_is_403_and_writes_nothing(world, pattern
 
     assert response.status_code == 403, (url, response.status_code)
     assert row_counts() == before
+
+
+@pytest.mark.parametrize("username", ["'; DROP TABLE x; --", "a b\tc", "x" * 300, "\U0001f981"])
+def test_hostile_username_makes_a_safe_rate_limit_cache_key(world, username):
+    # Spaces, control characters and long keys break memcached and bloat Redis: the key must not carry them.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheKeyWarning)
+        result = GraphQLClient().query(
+            'mutation($u: String!) { login(username: $u, password: "wrong") { refreshToken } }',
+            {"u": username},
+        )
+
+    # Not RATE_LIMITED: a cache refusing the key would pause every sign-in.
+    assert result.codes[0] in ("UNAUTHENTICATED", "BAD_USER_INPUT"), result.body
