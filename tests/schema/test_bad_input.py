@@ -14,7 +14,13 @@ from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 
 from learnify.accounts.models import User
-from schema.schema import MAX_ALIASES, MAX_EXPANDED_FIELDS, MAX_STRING_LENGTH, MAX_TOKENS
+from schema.schema import (
+    MAX_ALIASES,
+    MAX_DEPTH,
+    MAX_EXPANDED_FIELDS,
+    MAX_STRING_LENGTH,
+    MAX_TOKENS,
+)
 from schema.views import MAX_BODY_BYTES
 from tests import factories
 from tests.schema import schema_walk
@@ -721,3 +727,47 @@ def test_hostile_username_makes_a_safe_rate_limit_cache_key(world, username):
 
     # Not RATE_LIMITED: a cache refusing the key would pause every sign-in.
     assert result.codes[0] in ("UNAUTHENTICATED", "BAD_USER_INPUT"), result.body
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"query": "{ pictureIcons }", "variables": "not json"},
+        {"query": "{ pictureIcons }", "variables": "1"},
+        {"query": "{ pictureIcons }", "variables": "[1]"},
+        {"query": "{ pictureIcons }", "variables": "null"},
+        {"query": "{ pictureIcons }", "extensions": "{"},
+        {"query": "{ pictureIcons }", "extensions": "5"},
+        {"query": ""},
+        {"query": "{"},
+        {"query": "\x00"},
+        {},
+    ],
+)
+def test_garbage_query_parameters_over_get_are_4xx_or_a_clear_error(child, params):
+    response = Client().get(
+        "/api/graphql/",
+        params,
+        HTTP_ACCEPT="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {child.token}",
+    )
+
+    assert response.status_code < 500
+    if response.status_code == 200:
+        assert_refused(Result(200, response.json()))
+
+
+def test_mutation_deeper_than_the_limit_is_refused_and_writes_nothing(world, child):
+    before = row_counts()
+    fields = "id"
+    for _ in range(MAX_DEPTH):
+        fields = f"quiz {{ lesson {{ {fields} }} }}"
+
+    result = child.query(
+        f'mutation {{ updateLessonProgress(lessonId: "{world.lesson.pk}", percent: 5,'
+        f" secondsSpent: 1) {{ lesson {{ {fields} }} }} }}"
+    )
+
+    assert_refused(result)
+    assert "exceeds maximum operation depth" in result.errors[0]["message"]
+    assert row_counts() == before
