@@ -771,3 +771,82 @@ def test_mutation_deeper_than_the_limit_is_refused_and_writes_nothing(world, chi
     assert_refused(result)
     assert "exceeds maximum operation depth" in result.errors[0]["message"]
     assert row_counts() == before
+
+
+# --- the same limits over the websocket ------------------------------------------------------------
+
+
+async def _subscription_answer(token: str, query: str, variables: dict[str, Any]) -> dict:
+    from channels.routing import URLRouter
+    from channels.testing import WebsocketCommunicator
+
+    from learnify.routing import api_websocket_urlpatterns
+
+    socket = WebsocketCommunicator(
+        URLRouter(api_websocket_urlpatterns), "/api/graphql/", subprotocols=["graphql-transport-ws"]
+    )
+    connected, _ = await socket.connect()
+    assert connected
+    await socket.send_json_to({"type": "connection_init", "payload": {"authToken": token}})
+    assert (await socket.receive_json_from(timeout=5))["type"] == "connection_ack"
+    await socket.send_json_to(
+        {"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}
+    )
+    message = await socket.receive_json_from(timeout=5)
+    # The socket survives a refused operation: a ping still gets its pong (after any "complete").
+    await socket.send_json_to({"type": "ping"})
+    following = [await socket.receive_json_from(timeout=5)]
+    if following[-1]["type"] == "complete":
+        following.append(await socket.receive_json_from(timeout=5))
+    assert following[-1]["type"] == "pong", (message, following)
+    await socket.disconnect()
+    return message
+
+
+def _subscription_codes(message: dict) -> list[str]:
+    assert "payload" in message, message
+    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+    return [e["extensions"]["code"] for e in errors]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("classroom_id", ["\x00", "\ud800", "x" * 20_000, "-1", "abc"])
+async def test_hostile_subscription_argument_is_bad_user_input(classroom_id):
+    from channels.db import database_sync_to_async
+
+    from learnify.accounts.tokens import issue_token_pair
+
+    teacher = await database_sync_to_async(factories.TeacherProfileFactory)()
+    token = await database_sync_to_async(lambda: issue_token_pair(teacher.user).access)()
+
+    message = await _subscription_answer(
+        token,
+        "subscription($id: ID) { progressEvents(classroomId: $id) { kind } }",
+        {"id": classroom_id},
+    )
+
+    assert _subscription_codes(message) == ["BAD_USER_INPUT"], message
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_fragment_bomb_subscription_is_refused():
+    from channels.db import database_sync_to_async
+
+    from learnify.accounts.tokens import issue_token_pair
+
+    teacher = await database_sync_to_async(factories.TeacherProfileFactory)()
+    token = await database_sync_to_async(lambda: issue_token_pair(teacher.user).access)()
+    fragments = " ".join(
+        f"fragment E{i} on ProgressEvent {{ {' '.join([f'...E{i + 1}'] * 3)} }}" for i in range(14)
+    )
+    query = (
+        "subscription { progressEvents { ...E0 } } "
+        + fragments
+        + " fragment E14 on ProgressEvent { kind }"
+    )
+    started = time.monotonic()
+
+    message = await _subscription_answer(token, query, {})
+
+    assert time.monotonic() - started < 5
+    assert _subscription_codes(message) == ["BAD_USER_INPUT"], message
