@@ -1,7 +1,8 @@
 """Limits checked before a document is validated or run: each refuses cheaply with BAD_USER_INPUT.
 
-They raise from `on_validate`, before strawberry's ValidationCache runs the other rules, so a hostile document
-costs one linear walk; strawberry turns what an extension raises into the operation's only error.
+Each puts its error in `pre_execution_errors` from `on_validate`; CheckedValidationCache, listed after them,
+then skips the other rules, so a hostile document costs one linear walk. Raising instead would work over HTTP
+but a websocket subscription would end with a bare "complete" and no error.
 """
 
 from __future__ import annotations
@@ -22,13 +23,34 @@ from graphql import (
     Visitor,
     visit,
 )
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import SchemaExtension, ValidationCache
 
 from schema.base import ErrorCode
 
 
-def _refuse(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": ErrorCode.BAD_USER_INPUT.value})
+class _Limit(SchemaExtension):
+    def problem(self) -> str | None:
+        raise NotImplementedError
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if not context.pre_execution_errors and context.graphql_document is not None:
+            problem = self.problem()
+            if problem:
+                context.pre_execution_errors = [
+                    GraphQLError(problem, extensions={"code": ErrorCode.BAD_USER_INPUT.value})
+                ]
+        yield
+
+
+class CheckedValidationCache(ValidationCache):
+    """Validate (with the cache) only documents that no limit above has refused."""
+
+    def on_validate(self) -> Iterator[None]:
+        if self.execution_context.pre_execution_errors:
+            yield
+        else:
+            yield from super().on_validate()
 
 
 def expanded_field_count(document: DocumentNode, *, stop_at: int) -> int:
@@ -74,26 +96,24 @@ def expanded_field_count(document: DocumentNode, *, stop_at: int) -> int:
     return total
 
 
-class MaxExpandedFieldsLimiter(SchemaExtension):
+class MaxExpandedFieldsLimiter(_Limit):
     """Refuse a document whose fragments expand to more than `max_fields` fields, before validating it.
 
     Strawberry's depth and alias limiters walk every fragment spread anew, so a few hundred bytes of fragments
-    spreading each other hold a worker for minutes. This check runs first and stops validation by raising.
+    spreading each other hold a worker for minutes. This check runs first, in time linear in the document.
     """
 
     def __init__(self, max_fields: int) -> None:
         self.max_fields = max_fields
 
-    def on_validate(self) -> Iterator[None]:
+    def problem(self) -> str | None:
         document = self.execution_context.graphql_document
-        if document is not None:
-            count = expanded_field_count(document, stop_at=self.max_fields)
-            if count > self.max_fields:
-                raise _refuse(
-                    f"The query selects more than {self.max_fields} fields once its fragments are"
-                    " expanded."
-                )
-        yield
+        if expanded_field_count(document, stop_at=self.max_fields) > self.max_fields:  # type: ignore[arg-type]
+            return (
+                f"The query selects more than {self.max_fields} fields once its fragments are"
+                " expanded."
+            )
+        return None
 
 
 def text_problem(value: str, *, max_length: int) -> str | None:
@@ -131,7 +151,7 @@ class _StringLiterals(Visitor):
         self.values.append(node.value)
 
 
-class TextInputGuard(SchemaExtension):
+class TextInputGuard(_Limit):
     """Refuse every string input (variable or inline literal) that no text column can hold.
 
     One rule for every String and ID argument of every operation, so no service has to remember NUL bytes,
@@ -141,12 +161,11 @@ class TextInputGuard(SchemaExtension):
     def __init__(self, max_length: int) -> None:
         self.max_length = max_length
 
-    def on_validate(self) -> Iterator[None]:
+    def problem(self) -> str | None:
         literals = _StringLiterals()
-        if self.execution_context.graphql_document is not None:
-            visit(self.execution_context.graphql_document, literals)
+        visit(self.execution_context.graphql_document, literals)  # type: ignore[arg-type]
         for value in (*literals.values, *_strings_in(self.execution_context.variables or {})):
             problem = text_problem(value, max_length=self.max_length)
             if problem:
-                raise _refuse(problem)
-        yield
+                return problem
+        return None

@@ -13,7 +13,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry_django.optimizer import DjangoOptimizerExtension
@@ -22,7 +21,7 @@ from schema.accounts import AccountMutation, AccountQuery
 from schema.admin import AdminQuery
 from schema.errors import ErrorCodesExtension
 from schema.lessons import LessonQuery
-from schema.limits import MaxExpandedFieldsLimiter, TextInputGuard
+from schema.limits import CheckedValidationCache, MaxExpandedFieldsLimiter, TextInputGuard
 from schema.progress import ProgressMutation
 from schema.quizzes import QuizMutation, QuizQuery
 from schema.recommendations import RecommendationMutation
@@ -58,12 +57,12 @@ def _extensions() -> list:
         ErrorCodesExtension,
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         partial(ParserCache, maxsize=CACHE_SIZE),
-        # Before ValidationCache: its on_validate runs the depth and alias rules this limiter protects.
+        # Before CheckedValidationCache, which skips the depth and alias rules once a limit has refused.
         partial(MaxExpandedFieldsLimiter, max_fields=MAX_EXPANDED_FIELDS),
         partial(TextInputGuard, max_length=MAX_STRING_LENGTH),
         partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
-        partial(ValidationCache, maxsize=CACHE_SIZE),
+        partial(CheckedValidationCache, maxsize=CACHE_SIZE),
         DjangoOptimizerExtension,
     ]
     if not introspection_allowed():

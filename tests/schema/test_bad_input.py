@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.core.cache import cache
 from django.core.cache.backends.base import CacheKeyWarning
 from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
@@ -27,6 +28,14 @@ from tests.schema import schema_walk
 from tests.schema.conftest import GraphQLClient, Result
 
 pytestmark = [pytest.mark.django_db, pytest.mark.security]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    # Sign-in limits count per address in the cache, which outlives a test: earlier tests must not turn
+    # these requests into RATE_LIMITED answers that never reach the code under test.
+    cache.clear()
+
 
 SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 

@@ -11,6 +11,7 @@ import datetime
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -25,6 +26,14 @@ from tests.schema import schema_walk
 from tests.schema.conftest import GraphQLClient
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.security]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    # Sign-in limits count per address in the cache, which outlives a test: earlier tests must not turn
+    # these requests into RATE_LIMITED answers that never reach the code under test.
+    cache.clear()
+
 
 # Bounded so the whole file runs in well under a minute on SQLite (two roles x every operation).
 MAX_EXAMPLES = 40
