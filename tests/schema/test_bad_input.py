@@ -101,7 +101,7 @@ def test_fragment_spread_bomb_is_refused_quickly(child):
 
     result = child.query(fragment_bomb(levels=13, spreads=3))
 
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.0
     assert result.data is None
     assert "fragments" in result.errors[0]["message"]
     assert_refused(result)
