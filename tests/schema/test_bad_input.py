@@ -696,10 +696,9 @@ def portal_url_patterns() -> list[URLPattern]:
     return [p for p in portal.url_patterns if isinstance(p, URLPattern)]
 
 
-@pytest.mark.parametrize("pattern", portal_url_patterns(), ids=lambda p: p.name)
-def test_portal_post_without_csrf_token_is_403_and_writes_nothing(world, pattern):
-    quiz = world.quiz
-    question = quiz.questions.first()
+def _portal_browser(world, pattern: URLPattern, *, enforce_csrf: bool) -> tuple[Client, str]:
+    """Return a signed-in browser allowed on the page, and the page's URL with real ids filled in."""
+    question = world.quiz.questions.first()
     ids = {
         "pk": world.classroom.pk,
         "child_pk": world.child.pk,
@@ -714,14 +713,37 @@ def test_portal_post_without_csrf_token_is_403_and_writes_nothing(world, pattern
         elif pattern.name.startswith("child_") and "child_pk" not in kwargs:
             kwargs["pk"] = world.child.pk
     url = reverse(f"portal:{pattern.name}", kwargs=kwargs)
-    browser = Client(enforce_csrf_checks=True)
-    browser.force_login(world.teacher.user)
+    browser = Client(enforce_csrf_checks=enforce_csrf)
+    admin_page = pattern.lookup_str.startswith("portal.views.admin_pages")
+    browser.force_login(world.admin if admin_page else world.teacher.user)
+    return browser, url
+
+
+FORM = {"display_name": "Hacked", "title": "Hacked", "name": "x"}
+
+
+@pytest.mark.parametrize("pattern", portal_url_patterns(), ids=lambda p: p.name)
+def test_portal_post_without_csrf_token_is_403_and_writes_nothing(world, pattern):
+    browser, url = _portal_browser(world, pattern, enforce_csrf=True)
     before = row_counts()
 
-    response = browser.post(url, {"display_name": "Hacked", "title": "Hacked", "name": "x"})
+    response = browser.post(url, FORM)
 
-    assert response.status_code == 403, (url, response.status_code)
+    assert response.status_code == 403, response
+    assert b"CSRF verification failed" in response.content
     assert row_counts() == before
+
+
+@pytest.mark.parametrize("pattern", portal_url_patterns(), ids=lambda p: p.name)
+def test_portal_post_with_csrf_checks_off_is_not_refused_for_csrf(world, pattern):
+    # The control for the test above: each URL really is reachable by this user, so its 403 was the token.
+    browser, url = _portal_browser(world, pattern, enforce_csrf=False)
+
+    response = browser.post(url, FORM)
+
+    assert response.status_code < 500
+    if not response.streaming:  # the CSV report streams; a CSRF refusal never does
+        assert b"CSRF verification failed" not in response.content
 
 
 @pytest.mark.parametrize("username", ["'; DROP TABLE x; --", "a b\tc", "x" * 300, "\U0001f981"])
