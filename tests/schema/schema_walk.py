@@ -21,6 +21,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
+    Undefined,
     get_named_type,
     is_leaf_type,
 )
@@ -146,11 +147,7 @@ def minimal_value(type_: GraphQLInputType, *, ids: dict[str, Any] | None = None)
         return {
             name: minimal_value(field.type, ids=ids)
             for name, field in type_.fields.items()
-            if isinstance(field.type, GraphQLNonNull) and field.default_value is None
-        } | {
-            name: minimal_value(field.type, ids=ids)
-            for name, field in type_.fields.items()
-            if name in ("offset",)
+            if isinstance(field.type, GraphQLNonNull) and field.default_value is Undefined
         }
     scalar = type_.name
     return {
