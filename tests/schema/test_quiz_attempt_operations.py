@@ -268,6 +268,7 @@ def test_submit_quiz_attempt_feeds_the_childs_mastery(world, as_role):
     assert mastery[0]["band"] in {"LOW", "MEDIUM", "HIGH"}
 
 
+@pytest.mark.security
 def test_submit_quiz_attempt_returns_new_achievements_with_their_ids(world, as_role):
     # bulk_create(ignore_conflicts=True) sets no primary keys; asking for the id was a server error.
     result = as_role("child").query(
