@@ -295,7 +295,9 @@ class AccountMutation:
             raise BadUserInput("That is not a picture code.")
         return _payload(
             sign_in.sign_in_child(
-                class_code=class_code, child_id=child_id, picture_code=picture_code
+                class_code=class_code,
+                child_id=parse_id(child_id, what="childId"),
+                picture_code=picture_code,
             )
         )
 

@@ -75,10 +75,11 @@ def require_role(info: Info, *roles: str) -> User:
 
 def parse_id(value: Any, *, what: str = "id") -> int:
     """Return an ID argument as an int; raise BadUserInput for anything else."""
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError) as exc:
-        raise BadUserInput(f"{what} must be a number.") from exc
+    text = str(value) if isinstance(value, str | int) else ""
+    # int() alone also takes " 1", "1_000" and Arabic-Indic digits: an ID is plain ASCII digits, nothing else.
+    if not (text.isascii() and text.isdigit()):
+        raise BadUserInput(f"{what} must be a positive whole number.")
+    number = int(text)
     if number <= 0 or number > 2**62:
         raise BadUserInput(f"{what} is out of range.")
     return number

@@ -18,6 +18,7 @@ from learnify.lessons import selectors
 from learnify.lessons.models import Lesson, LessonMedia, Skill
 from learnify.progress.models import Progress
 from schema.base import (
+    BadUserInput,
     KgLevelEnum,
     MediaKindEnum,
     NotFound,
@@ -123,11 +124,21 @@ class LessonType:
 
 
 class DefaultPage(FieldExtension):
-    """Give a list without `pagination` the first page: strawberry-django only caps pages it is asked for."""
+    """Give a list without `pagination` the first page, and refuse a negative offset or limit.
+
+    strawberry-django only caps pages it is asked for, slices a negative offset into a crash, and reads a
+    negative limit as "everything".
+    """
 
     def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
-        if kwargs.get("pagination") in (None, UNSET):
+        page = kwargs.get("pagination")
+        if page in (None, UNSET):
             kwargs["pagination"] = OffsetPaginationInput(offset=0, limit=MAX_PAGE)
+        else:
+            if page.offset is not None and page.offset < 0:
+                raise BadUserInput("offset must not be negative.")
+            if page.limit not in (None, UNSET) and page.limit < 0:
+                raise BadUserInput("limit must not be negative.")
         return next_(source, info, **kwargs)
 
 

@@ -13,7 +13,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry_django.optimizer import DjangoOptimizerExtension
@@ -22,6 +21,7 @@ from schema.accounts import AccountMutation, AccountQuery
 from schema.admin import AdminQuery
 from schema.errors import ErrorCodesExtension
 from schema.lessons import LessonQuery
+from schema.limits import CheckedValidationCache, MaxExpandedFieldsLimiter, TextInputGuard
 from schema.progress import ProgressMutation
 from schema.quizzes import QuizMutation, QuizQuery
 from schema.recommendations import RecommendationMutation
@@ -31,6 +31,10 @@ from schema.transport import SubscriptionsOnlyOverWebsocket
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
+# Without fragments the token limit already caps a query near this many fields; fragments must not multiply it.
+MAX_EXPANDED_FIELDS = 2000
+# Far above any name, password, token or search a person types; a megabyte argument is an attack, not input.
+MAX_STRING_LENGTH = 10_000
 CACHE_SIZE = 512
 
 
@@ -54,9 +58,12 @@ def _extensions() -> list:
         ErrorCodesExtension,
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         partial(ParserCache, maxsize=CACHE_SIZE),
+        # Before CheckedValidationCache, which skips the depth and alias rules once a limit has refused.
+        partial(MaxExpandedFieldsLimiter, max_fields=MAX_EXPANDED_FIELDS),
+        partial(TextInputGuard, max_length=MAX_STRING_LENGTH),
         partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
-        partial(ValidationCache, maxsize=CACHE_SIZE),
+        partial(CheckedValidationCache, maxsize=CACHE_SIZE),
         SubscriptionsOnlyOverWebsocket,
         DjangoOptimizerExtension,
     ]

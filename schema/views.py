@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from cross_web import HTTPException
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
@@ -28,6 +29,8 @@ MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
 REVOCATION_CHECK_SECONDS = 30.0
 # Close code for a socket whose token expired or was revoked: the app signs in again and reconnects.
 TOKEN_EXPIRED_CLOSE_CODE = 4401
+# A real operation is a few kilobytes: 2,000 tokens and strings of at most 10,000 characters (60 KB escaped).
+MAX_BODY_BYTES = 256 * 1024
 
 
 class LearnifyGraphQLView(GraphQLView):
@@ -40,6 +43,19 @@ class LearnifyGraphQLView(GraphQLView):
         kwargs.setdefault("schema", schema)
         kwargs.setdefault("graphql_ide", "graphiql" if introspection_allowed() else None)
         super().__init__(**kwargs)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        if len(data) > MAX_BODY_BYTES:
+            # Refused before parsing: a megabyte of whitespace or comments is work for nobody.
+            raise HTTPException(
+                413, f"The request body is too large (over {MAX_BODY_BYTES} bytes)."
+            )
+        parsed = super().parse_json(data)
+        # Strawberry reads fields off whatever JSON it gets; a bare number, string or null would crash it.
+        # Lists are left to its batching check, which refuses them.
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return parsed
 
     def process_result(self, request: HttpRequest, result: ExecutionResult) -> GraphQLHTTPResponse:
         # Errors raised while parsing (the token limit) skip the extensions' hooks: give them codes here.

@@ -33,6 +33,7 @@ from learnify.accounts.models import (
 from learnify.ai import services as ai_services
 from learnify.core.choices import KgLevel
 from learnify.core.services import record_audit_event
+from learnify.core.validation import validate_max_lengths
 
 # No 0/O, 1/I/L: a class code is read aloud and typed by parents of four-year-olds.
 CLASS_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -78,6 +79,8 @@ def create_teacher(
     """
     if approved and not permissions.is_admin(actor):
         raise PermissionDenied("Only an admin can create an approved teacher.")
+    validate_max_lengths(User, username=username, email=email)
+    validate_max_lengths(TeacherProfile, display_name=display_name, school_name=school_name)
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": "This username is already taken."})
     user = User(username=username, email=email, role=User.Role.TEACHER, is_active=approved)
@@ -166,6 +169,7 @@ def enrol_child(
     display_name = display_name.strip()
     if not display_name:
         raise ValidationError({"display_name": "Enter the child's name."})
+    validate_max_lengths(ChildProfile, display_name=display_name)
     enrolled_at = enrolled_at or timezone.now()
     today = timezone.localdate(enrolled_at)
     if birth_date > today:

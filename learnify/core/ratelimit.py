@@ -6,6 +6,7 @@ sign-in that waits is better than a password guessed.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -27,7 +28,10 @@ class Limit:
 def _window_key(limit: Limit, identity: str, now: float) -> tuple[str, int]:
     window = int(now // limit.window_seconds)
     retry_after = limit.window_seconds - int(now % limit.window_seconds)
-    return f"rl:{limit.scope}:{identity}:{window}", retry_after
+    # The identity is typed by whoever signs in (a username): hashed, it cannot carry spaces, control
+    # characters or length into the key, which memcached refuses and Redis stores at any size.
+    digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"rl:{limit.scope}:{digest}:{window}", retry_after
 
 
 def hit(limit: Limit, identity: str, *, cost: int = 1) -> None:

@@ -68,9 +68,18 @@ def award_new_achievements(*, child: ChildProfile, at: datetime.datetime) -> lis
         return []
     counts = _badge_counts(child)
     earned = [badge for badge in missing if counts.get(badge.criterion, 0) >= badge.threshold]
-    return Achievement.objects.bulk_create(
+    if not earned:
+        return []
+    Achievement.objects.bulk_create(
         [Achievement(child=child, badge=badge, awarded_at=at) for badge in earned],
         ignore_conflicts=True,  # a concurrent request may have awarded the same badge a moment ago
+    )
+    # ignore_conflicts leaves the created objects without primary keys: read back the rows this call wrote
+    # (a badge a concurrent request awarded first carries that request's time, not `at`).
+    return list(
+        Achievement.objects.filter(child=child, badge__in=earned, awarded_at=at)
+        .select_related("badge")
+        .order_by("badge__id")
     )
 
 

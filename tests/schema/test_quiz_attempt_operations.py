@@ -266,3 +266,18 @@ def test_submit_quiz_attempt_feeds_the_childs_mastery(world, as_role):
     assert [m["skill"]["code"] for m in mastery] == ["NUM-COUNT-5"]
     assert mastery[0]["attempts"] == 3
     assert mastery[0]["band"] in {"LOW", "MEDIUM", "HIGH"}
+
+
+@pytest.mark.security
+def test_submit_quiz_attempt_returns_new_achievements_with_their_ids(world, as_role):
+    # bulk_create(ignore_conflicts=True) sets no primary keys; asking for the id was a server error.
+    result = as_role("child").query(
+        SUBMIT.replace("newAchievements { badge { code } }", "newAchievements { id awardedAt }"),
+        {"q": str(world.quiz.pk), "id": "with-ids", "a": _answers(world.quiz, (True, True, True))},
+    )
+
+    assert result.errors == [], result.body
+    returned = result.data["submitQuizAttempt"]["newAchievements"]
+    assert returned
+    stored = Achievement.objects.filter(child=world.child)
+    assert {a["id"] for a in returned} == {str(pk) for pk in stored.values_list("pk", flat=True)}
