@@ -520,9 +520,9 @@ def update_child(
 def record_child_viewed(*, child: ChildProfile, viewer: User) -> None:
     """Leave an audit entry when an adult opens one child's record (portal page or API alike).
 
-    A child reading their own record is not a disclosure, so it is not logged.
+    A child can only ever read their own record, which is not a disclosure, so it is not logged.
     """
-    if viewer.pk == child.user_id:
+    if viewer.role == User.Role.CHILD:
         return
     record_audit_event(action="child.viewed", actor=viewer, target=child)
 
