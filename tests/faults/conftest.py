@@ -195,11 +195,30 @@ def assert_ok(reply: Reply) -> None:
 
 
 def assert_complete(world: World, child_id: int, acknowledged: list[str]) -> None:
-    """The database holds exactly the acknowledged attempts, once each, every one with all its answers."""
+    """The database holds exactly the acknowledged attempts, once each, every one with all its answers, its
+    raw ML rows and its audit entry, and nothing left over from a request that died."""
     stored = world.attempts(child_id)
     assert [row[0] for row in stored] == acknowledged
     for _, question_count, answers in stored:
         assert question_count == answers == len(world.seed["answers"]), stored
+    per_attempt = world.sql(
+        "SELECT a.id, "
+        "(SELECT count(*) FROM ai_quiz_attempts_raw r WHERE r.attempt_id = a.id), "
+        "(SELECT count(*) FROM core_auditlog l WHERE l.action = 'quiz.attempted' "
+        "AND l.target_id = a.id::text) "
+        "FROM quizzes_quizattempt a WHERE a.child_id = %s",
+        child_id,
+    )
+    for _, raw, audit in per_attempt:
+        assert (raw, audit) == (len(world.seed["answers"]), 1), per_attempt
+    orphans = world.sql(
+        "SELECT count(*) FROM quizzes_answer x "
+        "WHERE NOT EXISTS (SELECT 1 FROM quizzes_quizattempt a WHERE a.id = x.attempt_id)"
+    )[0][0] + world.sql(
+        "SELECT count(*) FROM ai_quiz_attempts_raw r "
+        "WHERE NOT EXISTS (SELECT 1 FROM quizzes_quizattempt a WHERE a.id = r.attempt_id)"
+    )[0][0]
+    assert orphans == 0
 
 
 def get(base: str, path: str, timeout: float = 30) -> tuple[int, dict[str, str]]:
