@@ -164,18 +164,11 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "learnify.core.channel_layer.RedisChannelLayer",
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "socket_connect_timeout": 1,
-                        # Above the layer's 1 s BZPOPMIN (see learnify.core.channel_layer).
-                        "socket_timeout": 2,
-                        # No redis-py `retry` here: it made the websocket tests hang; a subscription retries
-                        # its group join itself (schema/subscriptions.py).
-                    }
-                ],
+                # No redis-py `retry` here: it made the websocket tests hang; a new subscription retries its
+                # group join itself (schema/subscriptions.py).
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1, "socket_timeout": 2}],
                 "prefix": "learnify",
                 "capacity": 1000,
                 "expiry": 30,

@@ -110,24 +110,21 @@ def _event_from(message: dict[str, Any]) -> ProgressEventType | None:
     )
 
 
-# A Redis restart leaves the layer's pooled connections dead until each is used once: joining a group is
-# idempotent, so it is retried on a fresh connection rather than failing the new subscription.
-JOIN_ATTEMPTS = 3
+# A Redis restart leaves the layer's pooled connections dead until each is used once, so a new subscription's
+# first group join could fail. Joining is idempotent: it is tried again (each failure drops one dead
+# connection, and the pool hands out the last good one next) before listen_to_channel joins for good.
+JOIN_ATTEMPTS = 4
 
 
-async def _listen(ws: Any, groups: list[str]) -> AsyncGenerator[dict[str, Any], None]:
-    """Every child event sent to `groups`, for as long as the subscription lasts."""
-    for attempt in range(1, JOIN_ATTEMPTS + 1):
-        joined = False
-        try:
-            async with ws.listen_to_channel(events.CHILD_EVENT, groups=groups) as messages:
-                joined = True
-                async for message in messages:
-                    yield message
-            return
-        except RedisConnectionError:
-            if joined or attempt == JOIN_ATTEMPTS:
-                raise
+async def _join_groups(ws: Any, groups: list[str]) -> None:
+    for group in groups:
+        for attempt in range(1, JOIN_ATTEMPTS + 1):
+            try:
+                await ws.channel_layer.group_add(group, ws.channel_name)
+                break
+            except RedisConnectionError:
+                if attempt == JOIN_ATTEMPTS:
+                    raise
 
 
 @strawberry.type
@@ -142,14 +139,17 @@ class Subscription:
         """Progress updates, quiz attempts and badges of the children the subscriber may see, as they happen."""
         user = await sync_to_async(require_user)(info)
         groups, only_child = await sync_to_async(_groups_for_progress)(user, classroom_id, child_id)
-        async for message in _listen(info.context["ws"], groups):
-            if message.get("kind") not in PROGRESS_KINDS:
-                continue
-            if only_child is not None and message.get("child_id") != only_child:
-                continue
-            event = await sync_to_async(_event_from)(message)
-            if event is not None:
-                yield event
+        ws = info.context["ws"]
+        await _join_groups(ws, groups)
+        async with ws.listen_to_channel(events.CHILD_EVENT, groups=groups) as messages:
+            async for message in messages:
+                if message.get("kind") not in PROGRESS_KINDS:
+                    continue
+                if only_child is not None and message.get("child_id") != only_child:
+                    continue
+                event = await sync_to_async(_event_from)(message)
+                if event is not None:
+                    yield event
 
     @strawberry.subscription
     async def recommendations_updated(
@@ -171,10 +171,17 @@ class Subscription:
             return child
 
         child = await sync_to_async(visible_child)()
-        async for message in _listen(info.context["ws"], [events.child_group(child.pk)]):
-            if message.get("kind") != events.RECOMMENDATIONS_UPDATED:
-                continue
-            rows = await sync_to_async(
-                lambda: list(ai_selectors.active_recommendations(child).select_related("lesson"))
-            )()
-            yield rows  # type: ignore[misc]
+        ws = info.context["ws"]
+        await _join_groups(ws, [events.child_group(child.pk)])
+        async with ws.listen_to_channel(
+            events.CHILD_EVENT, groups=[events.child_group(child.pk)]
+        ) as messages:
+            async for message in messages:
+                if message.get("kind") != events.RECOMMENDATIONS_UPDATED:
+                    continue
+                rows = await sync_to_async(
+                    lambda: list(
+                        ai_selectors.active_recommendations(child).select_related("lesson")
+                    )
+                )()
+                yield rows  # type: ignore[misc]

@@ -211,13 +211,16 @@ def assert_complete(world: World, child_id: int, acknowledged: list[str]) -> Non
     )
     for _, raw, audit in per_attempt:
         assert (raw, audit) == (len(world.seed["answers"]), 1), per_attempt
-    orphans = world.sql(
-        "SELECT count(*) FROM quizzes_answer x "
-        "WHERE NOT EXISTS (SELECT 1 FROM quizzes_quizattempt a WHERE a.id = x.attempt_id)"
-    )[0][0] + world.sql(
-        "SELECT count(*) FROM ai_quiz_attempts_raw r "
-        "WHERE NOT EXISTS (SELECT 1 FROM quizzes_quizattempt a WHERE a.id = r.attempt_id)"
-    )[0][0]
+    orphans = (
+        world.sql(
+            "SELECT count(*) FROM quizzes_answer x "
+            "WHERE NOT EXISTS (SELECT 1 FROM quizzes_quizattempt a WHERE a.id = x.attempt_id)"
+        )[0][0]
+        + world.sql(
+            "SELECT count(*) FROM ai_quiz_attempts_raw r "
+            "WHERE NOT EXISTS (SELECT 1 FROM quizzes_quizattempt a WHERE a.id = r.attempt_id)"
+        )[0][0]
+    )
     assert orphans == 0
 
 
