@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 READ_GOAL = 0.7
@@ -309,6 +310,11 @@ def render(summary: dict[str, Any]) -> str:
             ]
             out += [f"- {share * 100:.0f} % `{name}`" for name, share in p["top"]]
             out.append("")
+    # The analysis (what stands in the way, what was changed, before and after) is written by people, next to
+    # the code, and carried into every regenerated page.
+    notes = Path(__file__).with_name("notes.md")
+    if notes.exists():
+        out += [notes.read_text().rstrip(), ""]
     out += [
         "## Running it",
         "",

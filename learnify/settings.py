@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "learnify.core.middleware.RequestIdMiddleware",
     "learnify.core.metrics.RequestMetricsMiddleware",
+    "learnify.core.unavailable.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -119,7 +120,8 @@ else:
     }
 if _default_db["ENGINE"] == "django.db.backends.postgresql":
     # Persistent connections leak under ASGI (each request may run in a new thread), so connections are not
-    # kept per thread (CONN_MAX_AGE=0) but borrowed from psycopg's pool, with a health check on reuse.
+    # kept per thread (CONN_MAX_AGE=0) but borrowed from psycopg's pool, with a health check on reuse
+    # (CONN_HEALTH_CHECKS makes Django pass check=ConnectionPool.check_connection to the pool).
     _default_db["CONN_MAX_AGE"] = 0
     _default_db["CONN_HEALTH_CHECKS"] = True
     _default_db.setdefault("OPTIONS", {})
@@ -128,6 +130,10 @@ if _default_db["ENGINE"] == "django.db.backends.postgresql":
         "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "10")),
         # A request waiting for a connection gives up quickly rather than hanging a worker.
         "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "5")),
+        # While the database is down the pool retries with exponential backoff until this deadline; left at
+        # psycopg's 5 minutes, the next attempt could be minutes away when the database came back. A short
+        # deadline ends the attempt and the next request starts a new one at once.
+        "reconnect_timeout": float(os.environ.get("DB_POOL_RECONNECT_TIMEOUT", "3")),
     }
     _default_db["OPTIONS"].setdefault("connect_timeout", 3)
 elif _default_db["ENGINE"] == "django.db.backends.sqlite3":
@@ -160,6 +166,8 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
+                # No redis-py `retry` here: it made the websocket tests hang; a new subscription retries its
+                # group join itself (schema/subscriptions.py).
                 "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1, "socket_timeout": 2}],
                 "prefix": "learnify",
                 "capacity": 1000,

@@ -11,6 +11,9 @@ from schema.views import LearnifyGraphQLView
 admin.site.site_header = "Learnify administration"
 admin.site.site_title = "Learnify admin"
 
+# A database outage raised outside a view answers 503 + Retry-After, not 500.
+handler500 = "learnify.core.unavailable.server_error"
+
 urlpatterns = [
     path("api/health/", health, name="health"),
     # Tokens, not cookies, authenticate the API (sessions are ignored there), so CSRF does not apply.

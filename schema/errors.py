@@ -17,6 +17,8 @@ from learnify.accounts.sign_in import SignInError
 from learnify.accounts.tokens import InvalidTokenError
 from learnify.core.exceptions import ConflictError, RateLimitedError
 from learnify.core.middleware import current_request_id
+from learnify.core.unavailable import MESSAGE as UNAVAILABLE_MESSAGE
+from learnify.core.unavailable import RETRY_AFTER_SECONDS, is_database_unavailable
 from schema.base import ApiError, ErrorCode
 
 logger = logging.getLogger("learnify.api")
@@ -51,6 +53,13 @@ def classify(exc: BaseException | None) -> tuple[ErrorCode, str, dict[str, Any]]
         return ErrorCode.CONFLICT, str(exc), {}
     if isinstance(exc, RateLimitedError):
         return ErrorCode.RATE_LIMITED, str(exc), {"retryAfter": exc.retry_after}
+    if is_database_unavailable(exc):
+        logger.warning("database unavailable in GraphQL operation: %r", exc)
+        return (
+            ErrorCode.SERVICE_UNAVAILABLE,
+            UNAVAILABLE_MESSAGE,
+            {"retryAfter": RETRY_AFTER_SECONDS},
+        )
     return None
 
 

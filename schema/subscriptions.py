@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from asgiref.sync import sync_to_async
 from django.utils.dateparse import parse_datetime
+from redis.exceptions import ConnectionError as RedisConnectionError
 from strawberry.types import Info
 
 from learnify.accounts import selectors as account_selectors
@@ -109,6 +110,23 @@ def _event_from(message: dict[str, Any]) -> ProgressEventType | None:
     )
 
 
+# A Redis restart leaves the layer's pooled connections dead until each is used once, so a new subscription's
+# first group join could fail. Joining is idempotent: it is tried again (each failure drops one dead
+# connection, and the pool hands out the last good one next) before listen_to_channel joins for good.
+JOIN_ATTEMPTS = 4
+
+
+async def _join_groups(ws: Any, groups: list[str]) -> None:
+    for group in groups:
+        for attempt in range(1, JOIN_ATTEMPTS + 1):
+            try:
+                await ws.channel_layer.group_add(group, ws.channel_name)
+                break
+            except RedisConnectionError:
+                if attempt == JOIN_ATTEMPTS:
+                    raise
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription
@@ -122,6 +140,7 @@ class Subscription:
         user = await sync_to_async(require_user)(info)
         groups, only_child = await sync_to_async(_groups_for_progress)(user, classroom_id, child_id)
         ws = info.context["ws"]
+        await _join_groups(ws, groups)
         async with ws.listen_to_channel(events.CHILD_EVENT, groups=groups) as messages:
             async for message in messages:
                 if message.get("kind") not in PROGRESS_KINDS:
@@ -153,6 +172,7 @@ class Subscription:
 
         child = await sync_to_async(visible_child)()
         ws = info.context["ws"]
+        await _join_groups(ws, [events.child_group(child.pk)])
         async with ws.listen_to_channel(
             events.CHILD_EVENT, groups=[events.child_group(child.pk)]
         ) as messages:

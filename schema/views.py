@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
+import logging
 import time
 from typing import Any
 
@@ -11,7 +13,8 @@ from asgiref.sync import sync_to_async
 from cross_web import HTTPException
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from strawberry.channels import GraphQLWSConsumer
 from strawberry.django.views import GraphQLView
 from strawberry.exceptions import ConnectionRejectionError
@@ -20,6 +23,8 @@ from strawberry.types import ExecutionResult
 
 from learnify.accounts.tokens import ACCESS, InvalidTokenError, authenticate_access_token, decode
 from learnify.core.metrics import recorder
+from learnify.core.unavailable import RETRY_AFTER_SECONDS
+from schema.base import ErrorCode
 from schema.errors import with_codes
 from schema.schema import introspection_allowed, schema
 
@@ -27,10 +32,23 @@ CONNECTION_INIT_TIMEOUT = datetime.timedelta(seconds=5)
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
 # How often an open socket re-checks that its user is still active and its token not revoked.
 REVOCATION_CHECK_SECONDS = 30.0
+logger = logging.getLogger(__name__)
+
+# Close code for a socket whose server-side part failed under it (the channel layer, i.e. Redis, went away):
+# 1013 "try again later". graphql-ws clients reconnect on it, whereas they give up on 1011 and on 44xx; an
+# unhandled error would drop the TCP connection instead (1006), which proxies and clients report as a crash.
+SERVER_FAILURE_CLOSE_CODE = 1013
+# How long a failed socket may take to end its subscriptions before it is left to the garbage collector.
+SHUTDOWN_SECONDS = 5.0
 # Close code for a socket whose token expired or was revoked: the app signs in again and reconnects.
 TOKEN_EXPIRED_CLOSE_CODE = 4401
 # A real operation is a few kilobytes: 2,000 tokens and strings of at most 10,000 characters (60 KB escaped).
 MAX_BODY_BYTES = 256 * 1024
+
+
+def _code(error: Any) -> str | None:
+    extensions = error.get("extensions") if isinstance(error, dict) else None
+    return extensions.get("code") if isinstance(extensions, dict) else None
 
 
 class LearnifyGraphQLView(GraphQLView):
@@ -63,6 +81,24 @@ class LearnifyGraphQLView(GraphQLView):
             result.errors = with_codes(result.errors)
         return super().process_result(request, result)
 
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: HttpResponse,
+    ) -> HttpResponseBase:
+        response = super().create_response(response_data, sub_response)
+        # A database outage is the service's, not the operation's: 503 + Retry-After lets the apps and the
+        # load balancer back off, where a 200 would read as "your request was wrong".
+        results = response_data if isinstance(response_data, list) else [response_data]
+        if any(
+            _code(error) == ErrorCode.SERVICE_UNAVAILABLE
+            for result in results
+            for error in result.get("errors") or []
+        ):
+            response.status_code = 503
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
 
 class LearnifyGraphQLWSConsumer(GraphQLWSConsumer):
     """graphql-transport-ws over Channels, signed in by the `authToken` of `connection_init`."""
@@ -72,6 +108,28 @@ class LearnifyGraphQLWSConsumer(GraphQLWSConsumer):
         kwargs.setdefault("connection_init_wait_timeout", CONNECTION_INIT_TIMEOUT)
         kwargs.setdefault("max_subscriptions_per_connection", MAX_SUBSCRIPTIONS_PER_CONNECTION)
         super().__init__(**kwargs)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception:
+            # Channels reads the socket's channel-layer inbox for ever; when Redis goes down that read raises
+            # here, and letting it escape would drop the connection without a close frame (1006).
+            logger.warning("websocket closed: its channel layer failed", exc_info=True)
+            recorder.count("websocket_server_failures")
+            with contextlib.suppress(Exception):
+                await send(
+                    {
+                        "type": "websocket.close",
+                        "code": SERVER_FAILURE_CLOSE_CODE,
+                        "reason": "Service unavailable, reconnect shortly.",
+                    }
+                )
+            # End the protocol handler and its subscriptions as a client disconnect would.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    self.disconnect(SERVER_FAILURE_CLOSE_CODE), timeout=SHUTDOWN_SECONDS
+                )
 
     async def on_ws_connect(self, context: dict[str, Any]) -> Any:  # type: ignore[override]
         params = context.get("connection_params") or {}

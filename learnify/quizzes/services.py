@@ -17,6 +17,7 @@ from learnify.ai import services as ai_services
 from learnify.ai.models import Recommendation
 from learnify.core import events
 from learnify.core.exceptions import ConflictError
+from learnify.core.faults import pause_point
 from learnify.core.services import record_audit_event
 from learnify.progress import services as progress_services
 from learnify.progress.models import Achievement
@@ -223,6 +224,7 @@ def submit_quiz_attempt(
                 if refresh_recommendations
                 else []
             )
+            pause_point("quiz-submit-in-transaction")
             transaction.on_commit(
                 partial(
                     publish_attempt_events,
@@ -240,6 +242,7 @@ def submit_quiz_attempt(
         if existing is None:
             raise
         return _replay(existing, quiz)
+    pause_point("quiz-submit-after-commit")
     return QuizAttemptOutcome(
         attempt=attempt,
         results=results,
