@@ -28,8 +28,6 @@ SECURITY_SUITES = (
     "tests/core/test_audit_completeness.py",
     "tests/core/test_audit_log.py",
     "tests/core/test_redis_down.py",
-    "tests/core/test_database_unavailable.py",
-    "tests/core/test_unavailable.py",
     "tests/quizzes/test_concurrency.py",
     "tests/test_settings.py",
     "tests/test_scale_out.py",
