@@ -34,6 +34,10 @@ async def _closed_code(communicator, seconds=8):
     message = await communicator.receive_output(timeout=seconds)
     while message["type"] != "websocket.close":
         message = await communicator.receive_output(timeout=seconds)
+    # As a real server does after the close frame: tell the consumer the socket is gone, so it stops
+    # listening on the channel layer rather than being cancelled mid-read when the test's loop closes.
+    await communicator.send_input({"type": "websocket.disconnect", "code": message["code"]})
+    await communicator.wait(timeout=10)
     return message["code"]
 
 
