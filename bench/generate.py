@@ -35,6 +35,7 @@ from learnify.ai.models import (
     QuizAttemptRaw,
     Recommendation,
 )
+from learnify.ai.selectors import QUIZ_RAW_FIELDS
 from learnify.core.models import AuditLog
 from learnify.lessons.models import Lesson, Skill
 from learnify.progress.models import Achievement, Badge, Progress
@@ -282,6 +283,11 @@ def _derive_on_postgres(writer: _Writer) -> None:
             writer.counts[table] = writer.counts.get(table, 0) + cursor.rowcount
 
 
+def _user_row(user_id: int, username: str, role: str, now: datetime.datetime) -> tuple[Any, ...]:
+    """A generated account in `_generate`'s user columns: no usable password, no name, active."""
+    return (user_id, "!bench", False, username, "", "", "", False, True, now, role)
+
+
 def _generate(sizes: Sizes, rng: random.Random, now: datetime.datetime, w: _Writer) -> None:
     year = f"{now.year}-{now.year + 1}"
     user_cols = (
@@ -301,23 +307,7 @@ def _generate(sizes: Sizes, rng: random.Random, now: datetime.datetime, w: _Writ
     user_id = 0
     for t in range(1, sizes.classrooms + 1):
         user_id += 1
-        w.add(
-            User,
-            user_cols,
-            (
-                user_id,
-                "!bench",
-                False,
-                f"bench-teacher-{t}",
-                "",
-                "",
-                "",
-                False,
-                True,
-                now,
-                "TEACHER",
-            ),
-        )
+        w.add(User, user_cols, _user_row(user_id, f"bench-teacher-{t}", "TEACHER", now))
         w.add(
             TeacherProfile,
             ("id", "user_id", "display_name", "school_name", "approved_at", "created_at"),
@@ -498,45 +488,14 @@ def _generate(sizes: Sizes, rng: random.Random, now: datetime.datetime, w: _Writ
         "question_count",
     )
     answer_cols = ("id", "attempt_id", "question_id", "chosen_order", "correct", "seconds")
-    raw_cols = (
-        "id",
-        "event_id",
-        "ml_student_id",
-        "attempt_id",
-        "client_attempt_id",
-        "quiz_id",
-        "lesson_id",
-        "question_id",
-        "skill_id",
-        "kg_level",
-        "correct",
-        "seconds",
-        "answered_at",
-        "recorded_at",
-    )
+    raw_cols = (*QUIZ_RAW_FIELDS, "recorded_at")
     answer_through = _through(Answer, "chosen_choices")
     for child_index in range(sizes.children):
         child_id = child_index + 1
         classroom_id = child_index % sizes.classrooms + 1
         level = classroom_level[classroom_id]
         user_id += 1
-        w.add(
-            User,
-            user_cols,
-            (
-                user_id,
-                "!bench",
-                False,
-                f"bench-child-{child_id}",
-                "",
-                "",
-                "",
-                False,
-                True,
-                now,
-                "CHILD",
-            ),
-        )
+        w.add(User, user_cols, _user_row(user_id, f"bench-child-{child_id}", "CHILD", now))
         age = 4 + LEVELS.index(level)
         birth = datetime.date(now.year - age - 1, 1 + child_index % 12, 1 + child_index % 28)
         icons = rng.sample(PICTURE_ICONS, 3)

@@ -34,6 +34,15 @@ def wait_until_healthy(base: str, *, timeout: float = 90) -> None:
             time.sleep(0.3)
 
 
+def uvicorn_command(port: int, *, workers: int = 1) -> list[str]:
+    """uvicorn serving `learnify.asgi:application` on a loopback port, as `make run` starts it."""
+    command = [sys.executable, "-m", "uvicorn", "learnify.asgi:application"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--lifespan", "off"]
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    return command
+
+
 @contextmanager
 def uvicorn_server(*, workers: int = 2, log: IO[str] | None = None) -> Iterator[tuple[str, int]]:
     """Run `uvicorn learnify.asgi:application` on bench settings on a free loopback port; yield host, port."""
@@ -42,21 +51,7 @@ def uvicorn_server(*, workers: int = 2, log: IO[str] | None = None) -> Iterator[
     env["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     process = subprocess.Popen(  # noqa: S603 - our own command line
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "learnify.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--lifespan",
-            "off",
-            "--no-access-log",
-        ],
+        [*uvicorn_command(port, workers=workers), "--no-access-log"],
         cwd=ROOT,
         env=env,
         stdout=log or subprocess.DEVNULL,

@@ -17,7 +17,7 @@ from typing import IO
 from django.conf import settings
 
 # The generic helpers live with the benchmark, which starts the same server outside the tests.
-from bench.server import free_port, wait_until_healthy
+from bench.server import free_port, uvicorn_command, wait_until_healthy
 
 ROOT = Path(settings.BASE_DIR)
 # Settings a test server must not inherit from the test run unless the test passes them on purpose.
@@ -62,22 +62,8 @@ class UvicornServer:
         self.process: subprocess.Popen | None = None
 
     def start(self, *, wait: bool = True) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "learnify.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--lifespan",
-            "off",
-        ]
-        if self.workers > 1:
-            command += ["--workers", str(self.workers)]
         self.process = subprocess.Popen(
-            command,
+            uvicorn_command(self.port, workers=self.workers),
             cwd=ROOT,
             env=self.env,
             stdout=self.log or subprocess.DEVNULL,
