@@ -164,7 +164,7 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "learnify.core.channel_layer.QuietSafeRedisChannelLayer",
             "CONFIG": {
                 # No redis-py `retry` here: it made the websocket tests hang; a new subscription retries its
                 # group join itself (schema/subscriptions.py).

@@ -103,8 +103,7 @@ async def test_redis_outage_keeps_reads_and_writes_and_refuses_sign_in(world: Wo
 
         # A new subscription works and hears of new attempts, on the same server process. Like an app
         # honouring 1013, the client reconnects until it hears one: right after the restart events are
-        # still paused (events.PAUSE_AFTER_FAILURE_SECONDS), and a socket quiet for 2 s is closed (see
-        # test_a_quiet_subscription_stays_open).
+        # still paused (events.PAUSE_AFTER_FAILURE_SECONDS).
         deadline = time.monotonic() + 30
         heard = None
         n = 0
@@ -132,21 +131,54 @@ async def test_redis_outage_keeps_reads_and_writes_and_refuses_sign_in(world: Wo
     assert_complete(world, child[0], acknowledged)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug, not fixed: channels_redis' 5 s BZPOPMIN outlasts the 2 s Redis socket_timeout, so a "
-    "quiet socket's inbox read times out and the socket is closed (1013) after ~2 s of silence; a 1 s "
-    "BZPOPMIN (or a longer socket_timeout) fixes it but makes tests/schema/test_websocket_protocol.py hang",
-)
-async def test_a_quiet_subscription_stays_open(world: World):
+async def test_a_quiet_subscription_stays_open_and_hears_the_next_event(world: World):
+    # Regression: channels_redis' 5 s inbox read outlasted the 2 s Redis socket timeout, so a socket that heard
+    # nothing for 2 s was closed with 1013 and the events after it were lost (learnify/core/channel_layer.py).
     server = world.server()
     server.start()
     try:
         teacher = (await asyncio.to_thread(teacher_login, server.base, world)).body["data"]["login"]
+        child = world.child()
+        login = await asyncio.to_thread(child_token, server.base, world, child)
+        token = login.body["data"]["childLogin"]["token"]
         ws = await open_subscription(server.base, teacher["token"], world.seed["classroom"])
         await asyncio.sleep(6)
         await ws.ping()
         assert ws.close_code is None
+        assert_ok(await asyncio.to_thread(submit, server.base, world, token, "after-quiet"))
+        assert (await _next_event(ws, 10))["child"]["id"] == str(child[0])
         await ws.close()
+    finally:
+        server.stop()
+
+
+def _inbox_reads(world: World) -> int:
+    """How many times any consumer has read its inbox (BZPOPMIN) on the private Redis so far."""
+    import redis
+
+    stats = redis.Redis.from_url(world.redis.url).info("commandstats")
+    return int(stats.get("cmdstat_bzpopmin", {}).get("calls", 0))
+
+
+async def test_closed_sockets_leave_no_consumer_reading_redis(world: World):
+    # The inbox read is short (1 s), so a consumer whose cancellation got lost would go on polling Redis for
+    # ever: one leaked task and one Redis connection per closed socket.
+    server = world.server()
+    server.start()
+    try:
+        teacher = (await asyncio.to_thread(teacher_login, server.base, world)).body["data"]["login"]
+        sockets = [
+            await open_subscription(server.base, teacher["token"], world.seed["classroom"])
+            for _ in range(5)
+        ]
+        before_close = _inbox_reads(world)
+        await asyncio.sleep(2.5)
+        assert _inbox_reads(world) > before_close  # the open sockets are listening
+        for ws in sockets:
+            await ws.close()
+        await asyncio.sleep(2)  # any read started before the close has ended
+        after_close = _inbox_reads(world)
+        await asyncio.sleep(3)
+        assert _inbox_reads(world) == after_close
     finally:
         server.stop()
