@@ -227,6 +227,10 @@ ML_MODEL_CHECK_SECONDS = int(os.environ.get("ML_MODEL_CHECK_SECONDS", "60"))
 RECOMMENDER_MIN_ANSWERS = int(os.environ.get("RECOMMENDER_MIN_ANSWERS", "20"))
 # Lessons the model scores per refresh at most, so a submit costs the same whatever the size of the curriculum.
 RECOMMENDER_MAX_CANDIDATES = int(os.environ.get("RECOMMENDER_MAX_CANDIDATES", "60"))
+# Threads per process that refresh a child's recommendations after a quiz attempt commits, off the request
+# (learnify/ai/refresh.py). 0 refreshes inside the attempt's own transaction instead, as the tests and the demo
+# replay do: slower answers, but the mutation returns the refreshed set.
+RECOMMENDATION_REFRESH_THREADS = int(os.environ.get("RECOMMENDATION_REFRESH_THREADS", "1"))
 ML_DB_USER = os.environ.get("ML_DB_USER", "ml_user")
 ML_DB_PASSWORD = os.environ.get("ML_DB_PASSWORD", "")
 

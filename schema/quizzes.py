@@ -135,7 +135,12 @@ class QuizAttemptResultType:
     attempt: QuizAttemptType
     answers: list[AnswerResultType]
     new_achievements: list[Annotated[AchievementType, strawberry.lazy("schema.progress")]]
-    recommendations: list[Annotated[RecommendationType, strawberry.lazy("schema.recommendations")]]
+    recommendations: list[
+        Annotated[RecommendationType, strawberry.lazy("schema.recommendations")]
+    ] = strawberry.field(
+        description="The child's active recommendations as the answer goes back. The refresh this attempt "
+        "calls for runs just after it; `recommendationsUpdated` announces the new set."
+    )
 
 
 @strawberry.input

@@ -59,6 +59,13 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _refresh_inside_the_attempt(settings):
+    # Tests read the refreshed recommendations right after a submit, often inside a test transaction where
+    # after-commit work never runs. tests/ai/test_refresh_after_commit.py covers the threads production uses.
+    settings.RECOMMENDATION_REFRESH_THREADS = 0
+
+
+@pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.ML_MODEL_DIR = tmp_path / "models"

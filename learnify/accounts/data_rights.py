@@ -24,6 +24,7 @@ from learnify.ai.models import (
     LessonInteractionClean,
     LessonInteractionRaw,
     MLStudentMap,
+    PendingRecommendationRefresh,
     QuizAttemptClean,
     QuizAttemptRaw,
     Recommendation,
@@ -100,6 +101,9 @@ def child_data(child: ChildProfile) -> dict[str, Any]:
         ],
         "achievements": _rows(Achievement.objects.filter(child=child)),
         "recommendations": _rows(Recommendation.objects.filter(child=child)),
+        "pending_recommendation_refresh": _rows(
+            PendingRecommendationRefresh.objects.filter(child=child)
+        ),
         "refresh_tokens": [
             {k: v for k, v in row.items() if k != "token_hash"}
             for row in _rows(RefreshToken.objects.filter(user=user))

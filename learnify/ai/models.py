@@ -275,3 +275,22 @@ class Recommendation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lesson} for {self.child} ({self.reason_code}, {self.source})"
+
+
+class PendingRecommendationRefresh(models.Model):
+    """A child whose recommendations are behind their newest attempt.
+
+    Written in the attempt's transaction and deleted by the refresh that catches up, so a refresh lost with its
+    process (a crash, a deploy) is still on record: `manage.py refresh_pending_recommendations` sweeps them.
+    """
+
+    child = models.OneToOneField(
+        ChildProfile, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "ai_pending_recommendation_refresh"
+
+    def __str__(self) -> str:
+        return f"child {self.child_id} pending since {self.requested_at:%Y-%m-%d %H:%M:%S}"

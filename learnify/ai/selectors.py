@@ -15,6 +15,7 @@ from learnify.accounts.selectors import children_visible_to
 from learnify.ai.models import (
     LessonInteractionRaw,
     MLStudentMap,
+    PendingRecommendationRefresh,
     QuizAttemptClean,
     QuizAttemptRaw,
     Recommendation,
@@ -390,3 +391,12 @@ def recommendations_visible_to(
     """Return the recommendations of the children `user` may see."""
     qs = Recommendation.objects.all() if base is None else base
     return qs.filter(child__in=children_visible_to(user), is_active=True)
+
+
+def pending_recommendation_refreshes() -> list[int]:
+    """The children whose recommendations are behind their attempts, oldest request first."""
+    return list(
+        PendingRecommendationRefresh.objects.order_by("requested_at").values_list(
+            "child_id", flat=True
+        )
+    )

@@ -227,6 +227,9 @@ KNOWN_COUNTERS = (
     "events_dropped",
     "websocket_connections_opened",
     "websocket_connections_closed",
+    "recommendation_refreshes",
+    "recommendation_refreshes_coalesced",
+    "recommendation_refresh_failures",
 )
 
 
@@ -246,7 +249,7 @@ def prometheus_text() -> str:
     """Render the metrics in the Prometheus text exposition format."""
     from django.db.models import Count
 
-    from learnify.ai.models import Recommendation
+    from learnify.ai.models import PendingRecommendationRefresh, Recommendation
 
     histograms, errors, counters = totals()
     lines = [
@@ -298,6 +301,16 @@ def prometheus_text() -> str:
     lines += [
         f'learnify_recommendations_active{{source="{source}"}} {n}'
         for source, n in sorted(by_source.items())
+    ]
+    lines += [
+        "# HELP learnify_recommendation_refreshes_total Recommendation refreshes after an attempt, by outcome.",
+        "# TYPE learnify_recommendation_refreshes_total counter",
+        f'learnify_recommendation_refreshes_total{{outcome="done"}} {counters["recommendation_refreshes"]}',
+        f'learnify_recommendation_refreshes_total{{outcome="coalesced"}} {counters["recommendation_refreshes_coalesced"]}',
+        f'learnify_recommendation_refreshes_total{{outcome="failed"}} {counters["recommendation_refresh_failures"]}',
+        "# HELP learnify_recommendation_refreshes_pending Children whose recommendations are behind their attempts.",
+        "# TYPE learnify_recommendation_refreshes_pending gauge",
+        f"learnify_recommendation_refreshes_pending {PendingRecommendationRefresh.objects.count()}",
     ]
     return "\n".join(lines) + "\n"
 

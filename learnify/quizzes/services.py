@@ -135,8 +135,10 @@ def submit_quiz_attempt(
 ) -> QuizAttemptOutcome:
     """Score a child's answers on the server and store the attempt with everything that follows from it.
 
-    In one transaction: the attempt and every answer, the lesson's progress, new achievements, the raw ML
-    rows and the child's refreshed recommendations; events go out after commit. The same `client_attempt_id`
+    In one transaction: the attempt and every answer, the lesson's progress, new achievements and the raw ML
+    rows; events go out after commit. The child's recommendations are refreshed from the attempt after the
+    commit, off the request (`ai.services.refresh_after_attempt`); the outcome carries the active set as it
+    stands when the answer goes back. The same `client_attempt_id`
     sent again (a tablet retrying, or two requests at once) returns the first result and stores nothing new.
     `refresh_recommendations=False` is for replaying history (the demo simulator), which refreshes once after.
 
@@ -219,11 +221,8 @@ def submit_quiz_attempt(
                 target=attempt,
                 metadata={"child_id": child.pk, "quiz_id": quiz.pk, "score": attempt.score},
             )
-            recommendations = (
-                ai_services.refresh_recommendations(child=child, now=finished_at)
-                if refresh_recommendations
-                else []
-            )
+            if refresh_recommendations:
+                ai_services.refresh_after_attempt(child=child, at=finished_at)
             pause_point("quiz-submit-in-transaction")
             transaction.on_commit(
                 partial(
@@ -247,6 +246,8 @@ def submit_quiz_attempt(
         attempt=attempt,
         results=results,
         new_achievements=new_achievements,
-        recommendations=recommendations,
+        recommendations=list(ai_selectors.active_recommendations(child).select_related("lesson"))
+        if refresh_recommendations
+        else [],
         created=True,
     )

@@ -73,6 +73,7 @@ def test_export_covers_every_table_that_refers_to_the_child(active_child, admin_
         "quizzes_quizattempt",
         "progress_achievement",
         "ai_recommendations",
+        "ai_pending_recommendation_refresh",
         *document["ml_tables"],
     }
     assert _models_referring_to_children() <= covered
