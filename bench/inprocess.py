@@ -9,11 +9,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from django.conf import settings
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from pyinstrument import Profiler
 from pyinstrument.frame import Frame
 
@@ -21,7 +23,9 @@ from bench import queries
 from bench.world import World, submit_variables
 from learnify.accounts.models import ChildProfile, Classroom, TeacherProfile
 from learnify.accounts.tokens import issue_token_pair
-from learnify.ai.models import Recommendation
+from learnify.ai import refresh as ai_refresh
+from learnify.ai import services as ai_services
+from learnify.ai.models import PendingRecommendationRefresh, Recommendation
 from learnify.lessons.models import Lesson
 
 BENCH_PASSWORD = "bench passphrase for the login count"  # noqa: S105 - a throwaway account's
@@ -290,22 +294,37 @@ def profile(world: World, results_dir: Path, *, calls: int = 30) -> list[Profile
     c = client()
     child = world.children[0]
     rng = random.Random(11)
+
+    def refresh_after_commit() -> None:
+        # What the refresh thread does after a submit commits (learnify/ai/refresh.py), on this thread so
+        # that the profiler sees it.
+        PendingRecommendationRefresh.objects.update_or_create(
+            child_id=child.child_id, defaults={"requested_at": timezone.now()}
+        )
+        ai_services.refresh_pending_recommendations(child_id=child.child_id)
+
     runs = {
         "read-child-home": lambda: graphql(
             c, queries.CHILD_HOME, {"level": child.level}, child.token
         ),
+        # The request alone: its refresh is scheduled after the commit, off the request, and profiled next.
         "write-submit": lambda: graphql(
             c, queries.SUBMIT, submit_variables(child, world, rng), child.token
         ),
+        "refresh-after-commit": refresh_after_commit,
     }
     out = []
     for name, call in runs.items():
-        call()  # warm caches and imports
         profiler = Profiler(interval=0.0005)
-        profiler.start()
-        for _ in range(calls):
-            call()
-        session = profiler.stop()
+        with (
+            override_settings(RECOMMENDATION_REFRESH_THREADS=1),
+            mock.patch.object(ai_refresh, "schedule", return_value=None),
+        ):
+            call()  # warm caches and imports
+            profiler.start()
+            for _ in range(calls):
+                call()
+            session = profiler.stop()
         path = results_dir / f"profile-{name}.txt"
         path.write_text(profiler.output_text(unicode=False, color=False))
         root = session.root_frame()

@@ -201,6 +201,30 @@ def render(summary: dict[str, Any]) -> str:
     ]
     for run in runs:
         out += _load_table(run["write"], _scale(run))
+    backlog = [
+        (run, w) for run in runs for w in run["write"] if w.get("refresh_backlog") is not None
+    ]
+    if backlog:
+        out += [
+            "",
+            "A submit answers before its recommendation refresh: the refresh runs after the commit on the web "
+            "process's refresh thread, once per waiting child however many attempts they sent "
+            "(`learnify/ai/refresh.py`). It still costs CPU, on the same cores. When each GraphQL figure's load "
+            "stopped, this many children were still waiting for theirs, and the threads caught up in:",
+            "",
+            "| scale | concurrency | children waiting when the load stopped | caught up in s |",
+            "| --- | --- | --- | --- |",
+        ]
+        for run, w in backlog:
+            b = w["refresh_backlog"]
+            caught_up = (
+                b["caught_up_seconds"]
+                if b["caught_up_seconds"] is not None
+                else f"not within 300 s ({b['still_pending']} left)"
+            )
+            out.append(
+                f"| {_scale(run)} | {w['concurrency']} | {b['pending_at_end']:,} | {caught_up} |"
+            )
     errors = [
         (run, r) for run in runs for r in run["read"] + run["write"] if r.get("error_samples")
     ]
@@ -217,8 +241,9 @@ def render(summary: dict[str, Any]) -> str:
         "Recommendation refresh and publishing include their own SQL and Redis round trips; database is the "
         "rest of the SQL (driver and pool); scoring is the Python of validation and marking.",
         "",
-        "The child home read is there for comparison (no scoring, refresh or publishing in it). Times are "
-        "with the profiler on, so somewhat above the server's.",
+        "The child home read is there for comparison (no scoring, refresh or publishing in it). "
+        "`write-submit` is the request alone; `refresh-after-commit` is what the refresh thread then does for "
+        "the child. Times are with the profiler on, so somewhat above the server's.",
         "",
         "| scale | call | ms per call | scoring | database | recommendation refresh | publishing | other (GraphQL, ORM, serialisation) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",

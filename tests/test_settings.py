@@ -74,7 +74,7 @@ def test_urls_switch_to_postgresql_pool_and_redis():
         "True",
         "True",
         "django_redis.cache.RedisCache",
-        "channels_redis.core.RedisChannelLayer",
+        "learnify.core.channel_layer.QuietSafeRedisChannelLayer",
     ]
 
 
