@@ -46,30 +46,40 @@ PAUSE_AFTER_FAILURE_SECONDS = 5.0
 _paused_until = 0.0
 
 
-def _publish(groups: list[str], message: dict[str, Any]) -> None:
+def _publish(deliveries: list[tuple[str, dict[str, Any]]]) -> None:
+    """Send each (group, message) in order. All of them go in one hop to the event loop: from a request's
+    thread each `async_to_sync` call is a round trip, and a quiz attempt announces two events to two groups."""
     global _paused_until
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not deliveries:
         return
     if time.monotonic() < _paused_until:
-        recorder.count("events_dropped", len(groups))
+        recorder.count("events_dropped", len(deliveries))
         logger.warning(
-            "event %s to %s dropped: the channel layer failed moments ago",
-            message.get("kind"),
-            groups,
+            "events %s dropped: the channel layer failed moments ago",
+            [(group, message.get("kind")) for group, message in deliveries],
         )
         return
-    for sent, group in enumerate(groups):
-        try:
-            async_to_sync(layer.group_send)(group, message)
-            recorder.count("events_published")
-        except Exception:
-            _paused_until = time.monotonic() + PAUSE_AFTER_FAILURE_SECONDS
-            recorder.count("events_dropped", len(groups) - sent)
-            logger.warning(
-                "event %s to %s was not delivered", message.get("kind"), group, exc_info=True
-            )
-            return
+    sent = 0
+
+    async def send_all() -> None:
+        nonlocal sent
+        for group, message in deliveries:
+            await layer.group_send(group, message)
+            sent += 1
+
+    try:
+        async_to_sync(send_all)()
+    except Exception:
+        _paused_until = time.monotonic() + PAUSE_AFTER_FAILURE_SECONDS
+        group, message = deliveries[sent]
+        logger.warning(
+            "event %s to %s was not delivered", message.get("kind"), group, exc_info=True
+        )
+    finally:
+        recorder.count("events_published", sent)
+        if sent < len(deliveries):
+            recorder.count("events_dropped", len(deliveries) - sent)
 
 
 def _child_groups(child_id: int, classroom_id: int | None) -> list[str]:
@@ -79,9 +89,11 @@ def _child_groups(child_id: int, classroom_id: int | None) -> list[str]:
     return groups
 
 
-def publish_child_event(*, kind: str, child_id: int, classroom_id: int | None, **data: Any) -> None:
-    """Tell the child's and the classroom's listeners that `kind` happened to the child."""
-    message = {
+def child_event(
+    *, kind: str, child_id: int, classroom_id: int | None, **data: Any
+) -> dict[str, Any]:
+    """The message that tells the child's and the classroom's listeners that `kind` happened to the child."""
+    return {
         "type": CHILD_EVENT,
         "kind": kind,
         "child_id": child_id,
@@ -89,4 +101,21 @@ def publish_child_event(*, kind: str, child_id: int, classroom_id: int | None, *
         "occurred_at": data.pop("occurred_at", None) or timezone.now().isoformat(),
         **data,
     }
-    _publish(_child_groups(child_id, classroom_id), message)
+
+
+def publish_child_events(messages: list[dict[str, Any]]) -> None:
+    """Publish `child_event` messages, in order, each to its child's and classroom's groups."""
+    _publish(
+        [
+            (group, message)
+            for message in messages
+            for group in _child_groups(message["child_id"], message["classroom_id"])
+        ]
+    )
+
+
+def publish_child_event(*, kind: str, child_id: int, classroom_id: int | None, **data: Any) -> None:
+    """Tell the child's and the classroom's listeners that `kind` happened to the child."""
+    publish_child_events(
+        [child_event(kind=kind, child_id=child_id, classroom_id=classroom_id, **data)]
+    )

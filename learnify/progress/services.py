@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from functools import partial
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -83,27 +84,42 @@ def award_new_achievements(*, child: ChildProfile, at: datetime.datetime) -> lis
     )
 
 
+def progress_events(
+    *, progress: Progress, new_achievements: list[Achievement], classroom_id: int | None
+) -> list[dict[str, Any]]:
+    """The events of a progress update and its new badges, for `events.publish_child_events`."""
+    return [
+        events.child_event(
+            kind=events.PROGRESS_UPDATED,
+            child_id=progress.child_id,
+            classroom_id=classroom_id,
+            lesson_id=progress.lesson_id,
+            status=progress.status,
+            percent=progress.percent,
+            occurred_at=(progress.last_accessed_at or timezone.now()).isoformat(),
+        ),
+        *(
+            events.child_event(
+                kind=events.ACHIEVEMENT_AWARDED,
+                child_id=achievement.child_id,
+                classroom_id=classroom_id,
+                badge_id=achievement.badge_id,
+                occurred_at=achievement.awarded_at.isoformat(),
+            )
+            for achievement in new_achievements
+        ),
+    ]
+
+
 def publish_progress_events(
     *, progress: Progress, new_achievements: list[Achievement], classroom_id: int | None
 ) -> None:
     """Publish the progress update and any new badges (call after commit)."""
-    events.publish_child_event(
-        kind=events.PROGRESS_UPDATED,
-        child_id=progress.child_id,
-        classroom_id=classroom_id,
-        lesson_id=progress.lesson_id,
-        status=progress.status,
-        percent=progress.percent,
-        occurred_at=(progress.last_accessed_at or timezone.now()).isoformat(),
-    )
-    for achievement in new_achievements:
-        events.publish_child_event(
-            kind=events.ACHIEVEMENT_AWARDED,
-            child_id=achievement.child_id,
-            classroom_id=classroom_id,
-            badge_id=achievement.badge_id,
-            occurred_at=achievement.awarded_at.isoformat(),
+    events.publish_child_events(
+        progress_events(
+            progress=progress, new_achievements=new_achievements, classroom_id=classroom_id
         )
+    )
 
 
 @transaction.atomic

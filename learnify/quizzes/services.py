@@ -105,20 +105,24 @@ def publish_attempt_events(
     *, attempt: QuizAttempt, classroom_id: int | None, progress, new_achievements: list[Achievement]
 ) -> None:
     """Publish the attempt, the progress it made and its badges (call after commit)."""
-    events.publish_child_event(
-        kind=events.QUIZ_ATTEMPTED,
-        child_id=attempt.child_id,
-        classroom_id=classroom_id,
-        lesson_id=attempt.quiz.lesson_id,
-        quiz_id=attempt.quiz_id,
-        attempt_id=attempt.pk,
-        score=attempt.score,
-        status=progress.status,
-        percent=progress.percent,
-        occurred_at=(attempt.finished_at or timezone.now()).isoformat(),
-    )
-    progress_services.publish_progress_events(
-        progress=progress, new_achievements=new_achievements, classroom_id=classroom_id
+    events.publish_child_events(
+        [
+            events.child_event(
+                kind=events.QUIZ_ATTEMPTED,
+                child_id=attempt.child_id,
+                classroom_id=classroom_id,
+                lesson_id=attempt.quiz.lesson_id,
+                quiz_id=attempt.quiz_id,
+                attempt_id=attempt.pk,
+                score=attempt.score,
+                status=progress.status,
+                percent=progress.percent,
+                occurred_at=(attempt.finished_at or timezone.now()).isoformat(),
+            ),
+            *progress_services.progress_events(
+                progress=progress, new_achievements=new_achievements, classroom_id=classroom_id
+            ),
+        ]
     )
 
 

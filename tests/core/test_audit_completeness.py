@@ -41,6 +41,7 @@ NOT_AUDITED = {
     "apply_lesson_progress": "part of audited progress updates and attempts",
     "award_new_achievements": "part of audited progress updates and attempts",
     "publish_progress_events": "sends events after an audited commit",
+    "progress_events": "builds the events of an audited change; writes nothing",
     "publish_attempt_events": "sends events after an audited commit",
     "quiz_publish_problems": "a read",
 }
