@@ -162,7 +162,11 @@ def refresh_recommendations(
     ranked = compute_recommendations(child, now=now, limit=limit)
     current = {
         rec.lesson_id: rec
-        for rec in Recommendation.objects.select_for_update().filter(child=child, is_active=True)
+        # Only the recommendation rows: the model's default ordering joins the child, and locking the child's
+        # row too deadlocked against the child's next attempt (its foreign keys take a share lock on it).
+        for rec in Recommendation.objects.select_for_update(of=("self",))
+        .filter(child=child, is_active=True)
+        .order_by("rank", "id")
     }
     pinned = [rec for rec in current.values() if rec.pinned]
     lesson_ids = [int(i) for i in ranked["lesson_id"]]

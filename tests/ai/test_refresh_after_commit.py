@@ -9,7 +9,8 @@ import threading
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from learnify.ai import refresh, services
@@ -175,3 +176,20 @@ def test_an_attempt_rolled_back_leaves_no_mark_and_no_refresh(world, monkeypatch
     assert gate.calls == []
     assert not PendingRecommendationRefresh.objects.exists()
     assert not QuizAttempt.objects.exists()
+
+
+@pytest.mark.postgres
+def test_a_refresh_locks_the_recommendation_rows_and_never_the_child(world):
+    # Regression: the recommendations' default ordering joined the child, so the refresh's FOR UPDATE locked
+    # the child's row too, and deadlocked with the child's next attempt (its foreign keys take a share lock on
+    # that row): the attempt failed with 503. Found by `make bench`.
+    child = world["children"][0]
+    services.refresh_recommendations(child=child)  # something to lock on the next refresh
+
+    with CaptureQueriesContext(connection) as captured:
+        services.refresh_recommendations(child=child)
+
+    locking = [q["sql"] for q in captured.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert locking
+    for sql in locking:
+        assert "accounts_childprofile" not in sql, sql
