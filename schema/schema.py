@@ -8,6 +8,7 @@ import strawberry
 from django.conf import settings
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
+    SchemaExtension,
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -52,6 +53,21 @@ def introspection_allowed() -> bool:
     return settings.DEBUG or settings.GRAPHIQL
 
 
+class QuerysetOptimizer(DjangoOptimizerExtension):
+    """strawberry-django's optimizer without its per-field hook.
+
+    The hook only acts on a resolver that returns an unevaluated QuerySet, but as a schema extension's `resolve`
+    it wraps the resolution of every field: on a teacher's class (thousands of scalar fields) it was a third of
+    the request. strawberry-django's own fields, custom resolvers included, optimize the querysets they return
+    in `get_queryset` without it (they find the optimizer through the context variable `on_execute` sets), and
+    the optimizer plans the nested prefetches from there. Only a plain `strawberry.field` returning an
+    unevaluated QuerySet would lose it; none of ours does (they return evaluated pages or built types), and
+    `tests/schema/test_query_counts.py` and the benchmark's SQL per operation catch an N+1.
+    """
+
+    resolve = SchemaExtension.resolve  # type: ignore[assignment]
+
+
 def _extensions() -> list:
     # Classes and factories, never shared instances: each request gets its own extension objects.
     extensions: list = [
@@ -65,7 +81,7 @@ def _extensions() -> list:
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
         partial(CheckedValidationCache, maxsize=CACHE_SIZE),
         SubscriptionsOnlyOverWebsocket,
-        DjangoOptimizerExtension,
+        QuerysetOptimizer,
     ]
     if not introspection_allowed():
         extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
