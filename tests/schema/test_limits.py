@@ -179,3 +179,22 @@ def test_introspection_in_production_only_with_graphiql(graphiql, allowed):
     )
 
     assert result.stdout.strip() == ("OK" if allowed else "ERR"), result.stderr
+
+
+def test_a_document_seen_before_is_not_validated_again(client_for_child):
+    # Regression: the depth and alias rules were new classes on every request, and the validation cache keys on
+    # the rules, so every request was validated in full.
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    from schema.schema import CACHE_SIZE
+
+    cache = _get_validate_cache(CACHE_SIZE)
+    query = "query SeenBefore { lessons { id title } }"
+    assert client_for_child.query(query).errors == []
+    before = cache.cache_info()
+
+    for _ in range(3):
+        assert client_for_child.query(query).errors == []
+
+    after = cache.cache_info()
+    assert (after.hits - before.hits, after.misses - before.misses) == (3, 0)
