@@ -6,7 +6,7 @@ from functools import partial
 
 import strawberry
 from django.conf import settings
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -40,7 +40,10 @@ CACHE_SIZE = 512
 # The depth and alias rules, built once. The validation cache keys on the rule classes, and strawberry's
 # QueryDepthLimiter and MaxAliasesLimiter build new classes for each instance: with an instance per request,
 # every request missed the cache and was validated in full (a sixth of the child home screen's time).
-LIMIT_RULES = [depth_rule(MAX_DEPTH, None, None), aliases_rule(MAX_ALIASES)]
+LIMIT_RULES: list[type[ASTValidationRule]] = [
+    depth_rule(MAX_DEPTH, None, None),
+    aliases_rule(MAX_ALIASES),
+]
 
 
 @strawberry.type
