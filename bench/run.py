@@ -294,7 +294,17 @@ def run_scale(plan: Plan, scale: float) -> dict[str, Any]:
     }
 
 
+def rerender(results: Path) -> int:
+    """Write docs/performance.md again from a run's saved results, e.g. after editing bench/notes.md."""
+    DOC.write_text(report.render(json.loads(results.read_text())))
+    print(f"wrote {DOC.relative_to(ROOT)} from {results.relative_to(ROOT)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--rerender"]:
+        return rerender(Path(args[1]).resolve() if len(args) > 1 else RESULTS / "full.json")
     plan = parse_args(argv)
     started = time.perf_counter()
     RESULTS.mkdir(parents=True, exist_ok=True)
