@@ -13,7 +13,7 @@ from asgiref.sync import sync_to_async
 from cross_web import HTTPException
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from strawberry.channels import GraphQLWSConsumer
 from strawberry.django.views import GraphQLView
@@ -61,6 +61,25 @@ class LearnifyGraphQLView(GraphQLView):
         kwargs.setdefault("schema", schema)
         kwargs.setdefault("graphql_ide", "graphiql" if introspection_allowed() else None)
         super().__init__(**kwargs)
+
+    def run(self, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
+        # Strawberry answers a request it cannot read (not JSON, no query, too large) in plain text; the apps
+        # read every answer as GraphQL JSON, so these get an error with a code too, under the same status.
+        try:
+            return super().run(*args, **kwargs)
+        except HTTPException as exc:
+            return JsonResponse(
+                {
+                    "data": None,
+                    "errors": [
+                        {
+                            "message": exc.reason,
+                            "extensions": {"code": ErrorCode.BAD_USER_INPUT.value},
+                        }
+                    ],
+                },
+                status=exc.status_code,
+            )
 
     def parse_json(self, data: str | bytes) -> Any:
         if len(data) > MAX_BODY_BYTES:

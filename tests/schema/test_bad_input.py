@@ -267,7 +267,32 @@ def test_one_megabyte_body_is_413(child, query):
     response = raw_post(json.dumps({"query": query}), token=child.token)
 
     assert response.status_code == 413
-    assert b"too large" in response.content
+    body = response.json()
+    assert body["data"] is None
+    assert "too large" in body["errors"][0]["message"]
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("{not json", "application/json"),
+        ("[1, 2", "application/json"),
+        ('{"variables": {}}', "application/json"),
+        ("query={ pictureIcons }", "text/plain"),
+    ],
+    ids=["broken-json", "truncated-json", "no-query", "unsupported-content-type"],
+)
+def test_a_body_the_server_cannot_read_gets_a_graphql_error_with_a_code(child, body, content_type):
+    response = Client().post(
+        "/api/graphql/", body, content_type=content_type, HTTP_AUTHORIZATION=f"Bearer {child.token}"
+    )
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    errors = response.json()["errors"]
+    assert errors[0]["message"]
+    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 def test_one_megabyte_string_argument_is_413_and_writes_nothing(world, teacher):
