@@ -62,6 +62,17 @@ def _child_username() -> str:
     return f"child-{uuid.uuid4().hex[:12]}"
 
 
+def clean_email(email: str) -> str:
+    """The address trimmed, or "" for none; raises ValidationError (on `email`) when it is not an address."""
+    email = email.strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise ValidationError({"email": exc.messages}) from exc
+    return email
+
+
 @transaction.atomic
 def create_teacher(
     *,
@@ -79,6 +90,7 @@ def create_teacher(
     """
     if approved and not permissions.is_admin(actor):
         raise PermissionDenied("Only an admin can create an approved teacher.")
+    email = clean_email(email)
     validate_max_lengths(User, username=username, email=email)
     validate_max_lengths(TeacherProfile, display_name=display_name, school_name=school_name)
     if User.objects.filter(username__iexact=username).exists():
@@ -222,13 +234,14 @@ def register_teacher(
 ) -> TeacherProfile:
     """Sign a teacher up; the account stays inactive until an admin approves it.
 
-    Raises ValidationError for a taken username or a weak password.
+    Raises ValidationError for a taken username, a weak password or an e-mail that is not an address.
     """
     username = username.strip()
     if not username:
         raise ValidationError({"username": "Choose a username."})
     if not display_name.strip():
         raise ValidationError({"display_name": "Enter your name."})
+    email = clean_email(email)
     try:
         validate_password(password, User(username=username, email=email, role=User.Role.TEACHER))
     except ValidationError as exc:
@@ -351,9 +364,7 @@ def update_profile(
         if avatar is not None:
             raise ValidationError({"avatar": "Only children have avatars."})
         if email is not None:
-            email = email.strip()
-            if email:
-                validate_email(email)
+            email = clean_email(email)
             user.email = email
             user.save(update_fields=["email"])
             changed.append("email")

@@ -333,3 +333,25 @@ def test_update_profile_password_change_is_forbidden_for_children(world, as_role
 
     _refused(result, "FORBIDDEN")
     assert not User.objects.get(pk=world.child.user_id).check_password(NEW_PASSWORD)
+
+
+REGISTER_WITH_EMAIL = """mutation($e: String, $p: String) {
+  register(input: {role: TEACHER, displayName: "Rana", username: "rana", password: $p, email: $e}) { id } }"""
+
+
+@pytest.mark.parametrize("email", ["not-an-address", "rana@", "@example.com", "rana example.com"])
+def test_register_teacher_with_an_email_that_is_not_an_address_creates_nothing(db, gql, email):
+    before = (User.objects.count(), TeacherProfile.objects.count())
+
+    result = gql(None).query(REGISTER_WITH_EMAIL, {"e": email, "p": NEW_PASSWORD})
+
+    _refused(result, "BAD_USER_INPUT")
+    assert "email" in result.errors[0]["message"].lower()
+    assert (User.objects.count(), TeacherProfile.objects.count()) == before
+
+
+def test_register_teacher_keeps_a_trimmed_email(db, gql):
+    result = gql(None).query(REGISTER_WITH_EMAIL, {"e": "  rana@example.com ", "p": NEW_PASSWORD})
+
+    assert result.errors == []
+    assert User.objects.get(username="rana").email == "rana@example.com"
