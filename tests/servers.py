@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import shutil
 import socket
@@ -12,7 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 
@@ -218,3 +220,29 @@ class PrivateRedis:
             self.process.kill()
             self.process.wait(timeout=10)
             self.process = None
+
+
+# What a teacher's screen follows: the attempts and progress of one classroom's children.
+SUBSCRIBE = "subscription($c: ID!) { progressEvents(classroomId: $c) { kind score child { id } } }"
+
+
+async def open_subscription(base: str, token: str, classroom_id: int) -> Any:
+    """A graphql-transport-ws socket subscribed to the classroom's progress events."""
+    import websockets
+
+    ws = await websockets.connect(
+        base.replace("http://", "ws://") + "/api/graphql/", subprotocols=["graphql-transport-ws"]
+    )
+    await ws.send(json.dumps({"type": "connection_init", "payload": {"authToken": token}}))
+    assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+    await ws.send(
+        json.dumps(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": SUBSCRIBE, "variables": {"c": str(classroom_id)}},
+            }
+        )
+    )
+    await asyncio.sleep(1)  # the subscription joins its channel group on the server
+    return ws

@@ -7,6 +7,7 @@ limits counted on one process hold on the other; a refresh token revoked on one 
 import asyncio
 import json
 import os
+import time
 import urllib.request
 
 import pytest
@@ -14,8 +15,9 @@ from django.core.cache import cache
 from django.db import connection
 
 from learnify.accounts.sign_in import LOGIN_PER_ACCOUNT
+from learnify.ai.models import PendingRecommendationRefresh
 from tests import factories
-from tests.servers import server_env, uvicorn_servers
+from tests.servers import open_subscription, server_env, uvicorn_servers
 
 pytestmark = [
     pytest.mark.slow,
@@ -31,9 +33,6 @@ REFRESH = "mutation($r: String!) { refreshToken(refreshToken: $r) { token refres
 LOGOUT = "mutation($r: String!) { logout(refreshToken: $r) }"
 SUBMIT = """mutation($q: ID!, $id: String!, $a: [AnswerInput!]!) {
   submitQuizAttempt(quizId: $q, clientAttemptId: $id, answers: $a) { attempt { id score } } }"""
-SUBSCRIBE = (
-    """subscription($c: ID!) { progressEvents(classroomId: $c) { kind score child { id } } }"""
-)
 
 
 def _database_url() -> str:
@@ -53,6 +52,17 @@ def servers(django_db_setup):
     )
     with uvicorn_servers(env, count=2) as bases:
         yield bases
+
+
+@pytest.fixture(autouse=True)
+def _refreshes_done_before_the_flush(servers):
+    # The servers refresh recommendations after a submit commits, on their own threads; the flush after each
+    # transactional test must not truncate the tables under a refresh still running (it deadlocks).
+    yield
+    deadline = time.monotonic() + 30
+    while PendingRecommendationRefresh.objects.exists():
+        assert time.monotonic() < deadline, "the servers' recommendation refreshes did not finish"
+        time.sleep(0.1)
 
 
 def _graphql(base: str, query: str, variables: dict, token: str | None = None) -> dict:
@@ -89,28 +99,16 @@ def world(settings):
 
 
 async def _first_event(base: str, token: str, classroom_id: int, ready: asyncio.Event) -> dict:
-    import websockets
-
-    url = base.replace("http://", "ws://") + "/api/graphql/"
-    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:
-        await ws.send(json.dumps({"type": "connection_init", "payload": {"authToken": token}}))
-        assert json.loads(await ws.recv())["type"] == "connection_ack"
-        await ws.send(
-            json.dumps(
-                {
-                    "id": "1",
-                    "type": "subscribe",
-                    "payload": {"query": SUBSCRIBE, "variables": {"c": str(classroom_id)}},
-                }
-            )
-        )
-        await asyncio.sleep(1)  # the subscription joins its channel group on the server
+    ws = await open_subscription(base, token, classroom_id)
+    try:
         ready.set()
         while True:
             message = json.loads(await asyncio.wait_for(ws.recv(), timeout=30))
             if message["type"] == "next":
                 return message["payload"]["data"]["progressEvents"]
             assert message["type"] != "error", message
+    finally:
+        await ws.close()
 
 
 async def test_a_submission_on_one_process_reaches_a_subscriber_on_the_other(world, servers):

@@ -12,7 +12,6 @@ from functools import partial
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -30,6 +29,7 @@ from learnify.accounts.models import (
     kg_level_for_age,
     validate_picture_code,
 )
+from learnify.accounts.validators import clean_email
 from learnify.ai import services as ai_services
 from learnify.core.choices import KgLevel
 from learnify.core.services import record_audit_event
@@ -60,17 +60,6 @@ def suggest_kg_level(
 def _child_username() -> str:
     # Children never type a username: it only has to be unique and say nothing about the child.
     return f"child-{uuid.uuid4().hex[:12]}"
-
-
-def clean_email(email: str) -> str:
-    """The address trimmed, or "" for none; raises ValidationError (on `email`) when it is not an address."""
-    email = email.strip()
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError as exc:
-            raise ValidationError({"email": exc.messages}) from exc
-    return email
 
 
 @transaction.atomic

@@ -1,10 +1,12 @@
-"""Password rules beyond Django's: staff accounts guard children's data, so their passwords are longer."""
+"""Rules for account fields beyond Django's: staff passwords are longer (they guard children's data), and an
+e-mail must be an address."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 STAFF_MIN_LENGTH = 12
@@ -29,3 +31,14 @@ class StaffMinimumLengthValidator:
 
     def get_help_text(self) -> str:
         return _("Teachers and admins need at least %(min)d characters.") % {"min": self.min_length}
+
+
+def clean_email(email: str) -> str:
+    """The address trimmed, or "" for none; raises ValidationError (on `email`) when it is not an address."""
+    email = email.strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise ValidationError({"email": exc.messages}) from exc
+    return email

@@ -7,7 +7,6 @@ servers are never touched); the suite skips when the binaries are missing.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import shutil
@@ -42,8 +41,6 @@ REFRESH = "mutation($r: String!) { refreshToken(refreshToken: $r) { token refres
 SUBMIT = """mutation($q: ID!, $id: String!, $a: [AnswerInput!]!) {
   submitQuizAttempt(quizId: $q, clientAttemptId: $id, answers: $a) { attempt { id score } } }"""
 READ = "query($id: ID!) { child(id: $id) { quizAttempts { score } } }"
-SUBSCRIBE = "subscription($c: ID!) { progressEvents(classroomId: $c) { kind score child { id } } }"
-
 # What the seed prints: a teacher, a classroom of children (one per test, so tests never share rows), a quiz.
 SEED = f"""
 import json
@@ -252,25 +249,3 @@ def submit(base: str, world: World, token: str, attempt_id: str, timeout: float 
         token,
         timeout=timeout,
     )
-
-
-async def open_subscription(base: str, token: str, classroom_id: int) -> Any:
-    """A graphql-transport-ws socket subscribed to the classroom's progress events."""
-    import websockets
-
-    ws = await websockets.connect(
-        base.replace("http://", "ws://") + "/api/graphql/", subprotocols=["graphql-transport-ws"]
-    )
-    await ws.send(json.dumps({"type": "connection_init", "payload": {"authToken": token}}))
-    assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
-    await ws.send(
-        json.dumps(
-            {
-                "id": "1",
-                "type": "subscribe",
-                "payload": {"query": SUBSCRIBE, "variables": {"c": str(classroom_id)}},
-            }
-        )
-    )
-    await asyncio.sleep(1)  # the subscription joins its channel group on the server
-    return ws

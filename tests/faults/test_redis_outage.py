@@ -18,11 +18,10 @@ from tests.faults.conftest import (
     assert_ok,
     child_token,
     graphql,
-    open_subscription,
     submit,
     teacher_login,
 )
-from tests.servers import wait_until_healthy
+from tests.servers import open_subscription, wait_until_healthy
 
 pytestmark = [pytest.mark.slow, pytest.mark.security]
 
