@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.utils.dateparse import parse_datetime
 from redis.exceptions import ConnectionError as RedisConnectionError
 from strawberry.types import Info
@@ -137,8 +137,10 @@ class Subscription:
         child_id: strawberry.ID | None = None,
     ) -> AsyncGenerator[ProgressEventType, None]:
         """Progress updates, quiz attempts and badges of the children the subscriber may see, as they happen."""
-        user = await sync_to_async(require_user)(info)
-        groups, only_child = await sync_to_async(_groups_for_progress)(user, classroom_id, child_id)
+        user = await database_sync_to_async(require_user)(info)
+        groups, only_child = await database_sync_to_async(_groups_for_progress)(
+            user, classroom_id, child_id
+        )
         ws = info.context["ws"]
         await _join_groups(ws, groups)
         async with ws.listen_to_channel(events.CHILD_EVENT, groups=groups) as messages:
@@ -147,7 +149,7 @@ class Subscription:
                     continue
                 if only_child is not None and message.get("child_id") != only_child:
                     continue
-                event = await sync_to_async(_event_from)(message)
+                event = await database_sync_to_async(_event_from)(message)
                 if event is not None:
                     yield event
 
@@ -158,7 +160,7 @@ class Subscription:
         list[Annotated[RecommendationType, strawberry.lazy("schema.recommendations")]], None
     ]:
         """The child's new recommendations, each time they change."""
-        user = await sync_to_async(require_user)(info)
+        user = await database_sync_to_async(require_user)(info)
 
         def visible_child() -> ChildProfile:
             child = (
@@ -170,7 +172,7 @@ class Subscription:
                 raise NotFound("No such child.")
             return child
 
-        child = await sync_to_async(visible_child)()
+        child = await database_sync_to_async(visible_child)()
         ws = info.context["ws"]
         await _join_groups(ws, [events.child_group(child.pk)])
         async with ws.listen_to_channel(
@@ -179,7 +181,7 @@ class Subscription:
             async for message in messages:
                 if message.get("kind") != events.RECOMMENDATIONS_UPDATED:
                     continue
-                rows = await sync_to_async(
+                rows = await database_sync_to_async(
                     lambda: list(
                         ai_selectors.active_recommendations(child).select_related("lesson")
                     )

@@ -9,7 +9,7 @@ import logging
 import time
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from cross_web import HTTPException
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -159,7 +159,7 @@ class LearnifyGraphQLWSConsumer(GraphQLWSConsumer):
             )
         try:
             claims = decode(token, typ=ACCESS)
-            user = await sync_to_async(authenticate_access_token)(token)
+            user = await database_sync_to_async(authenticate_access_token)(token)
         except InvalidTokenError as exc:
             raise ConnectionRejectionError({"message": str(exc)}) from exc
         self.scope["user"] = user
@@ -178,7 +178,7 @@ class LearnifyGraphQLWSConsumer(GraphQLWSConsumer):
                 await asyncio.sleep(min(remaining, REVOCATION_CHECK_SECONDS))
                 if time.time() < expires_at:
                     try:
-                        await sync_to_async(authenticate_access_token)(token)
+                        await database_sync_to_async(authenticate_access_token)(token)
                     except InvalidTokenError:
                         break
             await self.close(code=TOKEN_EXPIRED_CLOSE_CODE)
