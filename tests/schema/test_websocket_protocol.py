@@ -5,7 +5,6 @@ import time
 
 import jwt
 import pytest
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
@@ -137,31 +136,3 @@ async def test_too_many_subscriptions_on_one_socket_are_refused():
     assert message["type"] == "error"
     assert message["id"] == f"s{schema.views.MAX_SUBSCRIPTIONS_PER_CONNECTION}"
     assert message["payload"][0]["message"] == "Subscription limit reached"
-
-
-@pytest.mark.postgres
-async def test_an_open_quiet_socket_holds_no_database_connection():
-    # Regression: the consumer signed the socket in and set up its subscription through a plain
-    # `sync_to_async`, so the worker thread kept a pooled connection checked out while the socket sat idle;
-    # a thousand idle sockets would hold the pool. `database_sync_to_async` hands it back after each call.
-    from django.db import connection
-
-    def checked_out() -> int:
-        stats = connection.pool.get_stats()
-        return stats["pool_size"] - stats["pool_available"]
-
-    # Counted from a thread of its own: `database_sync_to_async` would first close the connection of the
-    # thread it runs in, which is the very thread the consumer used.
-    count = sync_to_async(checked_out, thread_sensitive=False)
-    _teacher, token = await _teacher_token()
-    before = await count()
-    communicator = await _open()
-    await communicator.send_json_to({"type": "connection_init", "payload": {"authToken": token}})
-    assert (await communicator.receive_json_from(timeout=5))["type"] == "connection_ack"
-    await communicator.send_json_to({"id": "1", "type": "subscribe", "payload": SUBSCRIBE})
-    await asyncio.sleep(0.5)
-
-    try:
-        assert await count() == before
-    finally:
-        await communicator.disconnect()
