@@ -15,7 +15,6 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 from pyinstrument import Profiler
 from pyinstrument.frame import Frame
 
@@ -25,7 +24,7 @@ from learnify.accounts.models import ChildProfile, Classroom, TeacherProfile
 from learnify.accounts.tokens import issue_token_pair
 from learnify.ai import refresh as ai_refresh
 from learnify.ai import services as ai_services
-from learnify.ai.models import PendingRecommendationRefresh, Recommendation
+from learnify.ai.models import Recommendation
 from learnify.lessons.models import Lesson
 
 BENCH_PASSWORD = "bench passphrase for the login count"  # noqa: S105 - a throwaway account's
@@ -298,9 +297,7 @@ def profile(world: World, results_dir: Path, *, calls: int = 30) -> list[Profile
     def refresh_after_commit() -> None:
         # What the refresh thread does after a submit commits (learnify/ai/refresh.py), on this thread so
         # that the profiler sees it.
-        PendingRecommendationRefresh.objects.update_or_create(
-            child_id=child.child_id, defaults={"requested_at": timezone.now()}
-        )
+        ai_services.mark_recommendations_pending(child_id=child.child_id)
         ai_services.refresh_pending_recommendations(child_id=child.child_id)
 
     runs = {

@@ -164,10 +164,10 @@ def prepare(scale: float) -> dict[str, Any]:
 
 
 def _pending_refreshes() -> int:
-    from learnify.ai.models import PendingRecommendationRefresh
+    from learnify.ai.selectors import pending_recommendation_refresh_count
 
     try:
-        return PendingRecommendationRefresh.objects.count()
+        return pending_recommendation_refresh_count()
     finally:
         connection.close()
 

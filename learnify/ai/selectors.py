@@ -400,3 +400,8 @@ def pending_recommendation_refreshes() -> list[int]:
             "child_id", flat=True
         )
     )
+
+
+def pending_recommendation_refresh_count() -> int:
+    """How many children's recommendations are behind their attempts (the metrics gauge, the benchmark)."""
+    return PendingRecommendationRefresh.objects.count()

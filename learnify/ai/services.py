@@ -245,30 +245,36 @@ def refresh_after_attempt(*, child: ChildProfile, at: datetime.datetime) -> None
         return
     from learnify.ai import refresh  # the worker imports this module
 
+    mark_recommendations_pending(child_id=child.pk)
+    transaction.on_commit(partial(refresh.schedule, child.pk))
+
+
+def mark_recommendations_pending(*, child_id: int) -> None:
+    """Record that the child's recommendations are behind, as of now."""
     # An upsert, not get-then-create: two attempts of one child committing at once must not collide here.
     PendingRecommendationRefresh.objects.bulk_create(
-        [PendingRecommendationRefresh(child=child, requested_at=timezone.now())],
+        [PendingRecommendationRefresh(child_id=child_id, requested_at=timezone.now())],
         update_conflicts=True,
         unique_fields=["child"],
         update_fields=["requested_at"],
     )
-    transaction.on_commit(partial(refresh.schedule, child.pk))
 
 
 def refresh_pending_recommendations(*, child_id: int) -> bool:
     """Refresh the child's recommendations if they are marked pending; return whether it did.
 
     The mark is removed only up to the request this refresh saw: an attempt committed while it ran leaves its
-    newer mark, and its own schedule refreshes again.
+    newer mark, and its own schedule refreshes again. An erased child's mark went with the child.
     """
-    pending = PendingRecommendationRefresh.objects.filter(child_id=child_id).first()
+    pending = (
+        PendingRecommendationRefresh.objects.select_related("child")
+        .filter(child_id=child_id)
+        .first()
+    )
     if pending is None:
         return False
-    child = ChildProfile.objects.filter(pk=child_id).first()
-    if child is None:  # erased meanwhile; the mark went with it
-        return False
     with transaction.atomic():
-        refresh_recommendations(child=child)
+        refresh_recommendations(child=pending.child)
         PendingRecommendationRefresh.objects.filter(
             child_id=child_id, requested_at__lte=pending.requested_at
         ).delete()

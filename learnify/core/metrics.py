@@ -249,7 +249,8 @@ def prometheus_text() -> str:
     """Render the metrics in the Prometheus text exposition format."""
     from django.db.models import Count
 
-    from learnify.ai.models import PendingRecommendationRefresh, Recommendation
+    from learnify.ai.models import Recommendation
+    from learnify.ai.selectors import pending_recommendation_refresh_count
 
     histograms, errors, counters = totals()
     lines = [
@@ -310,7 +311,7 @@ def prometheus_text() -> str:
         f'learnify_recommendation_refreshes_total{{outcome="failed"}} {counters["recommendation_refresh_failures"]}',
         "# HELP learnify_recommendation_refreshes_pending Children whose recommendations are behind their attempts.",
         "# TYPE learnify_recommendation_refreshes_pending gauge",
-        f"learnify_recommendation_refreshes_pending {PendingRecommendationRefresh.objects.count()}",
+        f"learnify_recommendation_refreshes_pending {pending_recommendation_refresh_count()}",
     ]
     return "\n".join(lines) + "\n"
 

@@ -38,6 +38,7 @@ NOT_AUDITED = {
     "refresh_recommendations": "derived data, refreshed by audited attempts and by the batch pipeline",
     "refresh_after_attempt": "derived data; runs inside the audited quiz attempt",
     "refresh_pending_recommendations": "derived data, catching up with audited attempts",
+    "mark_recommendations_pending": "derived data; runs inside the audited quiz attempt",
     "apply_lesson_progress": "part of audited progress updates and attempts",
     "award_new_achievements": "part of audited progress updates and attempts",
     "publish_progress_events": "sends events after an audited commit",
