@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import asyncio.runners
 import os
 
 import pytest
@@ -50,6 +52,30 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL"))
         if "redis" in item.keywords and not has_redis:
             item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL"))
+
+
+_cancel_all_tasks = asyncio.runners._cancel_all_tasks
+
+
+def _cancel_all_tasks_again(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the tasks a test left running, and cancel again those that swallowed it.
+
+    A consumer cancelled in the middle of a Redis call sometimes loses the cancellation inside redis-py and
+    keeps going; asyncio's own teardown cancels once and then waits for ever, which hung a test run about one
+    time in fifty. The channel layer stops its own inbox read in that case (learnify/core/channel_layer.py); this
+    covers whatever else a test leaves behind, before asyncio's teardown runs.
+    """
+    for _ in range(20):
+        left = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        if not left:
+            break
+        for task in left:
+            task.cancel()
+        loop.run_until_complete(asyncio.wait(left, timeout=0.5))
+    _cancel_all_tasks(loop)
+
+
+asyncio.runners._cancel_all_tasks = _cancel_all_tasks_again
 
 
 @pytest.fixture(autouse=True)
