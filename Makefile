@@ -48,10 +48,10 @@ format: install
 	$(BIN)/ruff format .
 
 typecheck: install
-	$(BIN)/mypy learnify schema portal recommender bench
+	$(BIN)/mypy learnify api portal recommender bench
 
 docs: install
-	$(BIN)/python manage.py export_er_diagram --output docs/schema.md
+	$(BIN)/python manage.py export_er_diagram --output docs/data-model.md
 
 # Throughput, latency and SQL per operation against hand-written ceilings, on its own database (learnify_bench)
 # and Redis db 12; writes docs/performance.md. Scale 1 and 10 by default (about 25 minutes); SCALE=1 for one,
@@ -67,4 +67,4 @@ clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .mypy_cache .ruff_cache
 
 schema: install
-	$(BIN)/python manage.py export_schema schema.schema:schema --path schema.graphql
+	$(BIN)/python manage.py export_schema api.schema:schema --path schema.graphql

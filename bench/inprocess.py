@@ -219,7 +219,7 @@ DB_MARKERS = (
     "psycopg/",
     "psycopg_pool/",
 )
-PROJECT_PACKAGES = ("learnify", "schema", "recommender", "portal")
+PROJECT_PACKAGES = ("learnify", "api", "recommender", "portal")
 WRAPPERS = (
     "learnify/core/middleware.py",
     "learnify/core/metrics.py",

@@ -4,8 +4,8 @@ from channels.auth import AuthMiddlewareStack
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import URLPattern, URLResolver, re_path
 
+from api.views import LearnifyGraphQLWSConsumer
 from portal.consumers import ClassroomLiveConsumer
-from schema.views import LearnifyGraphQLWSConsumer
 
 # The API's socket authenticates with a token in connection_init, never with cookies, so a foreign page
 # cannot ride on anyone's session: it needs no Origin check (native tablet apps often send no Origin).

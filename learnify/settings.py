@@ -167,7 +167,7 @@ if REDIS_URL:
             "BACKEND": "learnify.core.channel_layer.QuietSafeRedisChannelLayer",
             "CONFIG": {
                 # No redis-py `retry` here: it made the websocket tests hang; a new subscription retries its
-                # group join itself (schema/subscriptions.py).
+                # group join itself (api/subscriptions.py).
                 "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1, "socket_timeout": 2}],
                 "prefix": "learnify",
                 "capacity": 1000,

@@ -2,11 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
+from api.views import LearnifyGraphQLView
 from learnify.accounts.admin import own_password_change_view
 from learnify.core.health import health
 from learnify.core.metrics import metrics_view
 from learnify.lessons.views import serve_media
-from schema.views import LearnifyGraphQLView
 
 admin.site.site_header = "Learnify administration"
 admin.site.site_title = "Learnify admin"

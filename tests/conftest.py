@@ -11,13 +11,13 @@ from tests import factories
 # The issue-6 security suites and the defences they prove (docs/security.md maps each threat to its test).
 # `make test-security` runs exactly these (`pytest -m security`).
 SECURITY_SUITES = (
-    "tests/schema/test_bad_input.py",
-    "tests/schema/test_fuzz.py",
-    "tests/schema/test_limits.py",
-    "tests/schema/test_operations_by_role.py",
-    "tests/schema/test_websocket_protocol.py",
-    "tests/schema/test_websocket_operations.py",
-    "tests/schema/test_subscriptions_by_role.py",
+    "tests/api/test_bad_input.py",
+    "tests/api/test_fuzz.py",
+    "tests/api/test_limits.py",
+    "tests/api/test_operations_by_role.py",
+    "tests/api/test_websocket_protocol.py",
+    "tests/api/test_websocket_operations.py",
+    "tests/api/test_subscriptions_by_role.py",
     "tests/accounts/test_tokens.py",
     "tests/accounts/test_rate_limits.py",
     "tests/accounts/test_brute_force.py",

@@ -72,7 +72,7 @@ def _attribute(field: models.Field) -> str:
 
 
 def render_er_diagram() -> str:
-    """Return docs/schema.md: a Mermaid diagram of every Learnify model, their columns and relations."""
+    """Return docs/data-model.md: a Mermaid diagram of every Learnify model, their columns and relations."""
     project = _project_models()
     lines = [
         "# Learnify data model",

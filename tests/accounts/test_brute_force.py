@@ -18,13 +18,13 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from api.schema import MAX_ALIASES
 from learnify.accounts import sign_in
 from learnify.accounts.tokens import issue_token_pair
 from learnify.core import ratelimit
 from learnify.core.models import AuditLog
-from schema.schema import MAX_ALIASES
 from tests import factories
-from tests.schema.conftest import GraphQLClient
+from tests.api.conftest import GraphQLClient
 
 pytestmark = [pytest.mark.django_db, pytest.mark.security]
 

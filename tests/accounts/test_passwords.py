@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 
 from learnify.accounts import services
 from learnify.accounts.models import User
-from tests.schema.conftest import GraphQLClient
+from tests.api.conftest import GraphQLClient
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ from django.core.cache import cache
 
 from learnify.accounts import sign_in
 from tests import factories
-from tests.schema.conftest import GraphQLClient
+from tests.api.conftest import GraphQLClient
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from django.db import connection
 from learnify.accounts import tokens
 from learnify.accounts.models import RefreshToken
 from learnify.core.models import AuditLog
+from tests.api.conftest import GraphQLClient
 from tests.factories import TeacherProfileFactory
-from tests.schema.conftest import GraphQLClient
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ from learnify.core.erd import render_er_diagram
 
 
 def test_docs_schema_md_matches_the_models():
-    committed = (Path(settings.BASE_DIR) / "docs" / "schema.md").read_text(encoding="utf-8")
+    committed = (Path(settings.BASE_DIR) / "docs" / "data-model.md").read_text(encoding="utf-8")
 
-    assert committed == render_er_diagram(), "docs/schema.md is stale: run `make docs`"
+    assert committed == render_er_diagram(), "docs/data-model.md is stale: run `make docs`"
 
 
 def test_er_diagram_draws_every_project_table_and_relation():

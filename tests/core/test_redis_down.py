@@ -5,7 +5,7 @@ import pytest
 from learnify.core import events
 from learnify.quizzes.models import QuizAttempt
 from tests import factories
-from tests.schema.conftest import GraphQLClient
+from tests.api.conftest import GraphQLClient
 
 UNREACHABLE = "redis://127.0.0.1:9/0"
 pytestmark = pytest.mark.django_db(transaction=True)

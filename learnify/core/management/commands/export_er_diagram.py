@@ -8,12 +8,12 @@ from learnify.core.erd import render_er_diagram
 
 
 class Command(BaseCommand):
-    help = "Write docs/schema.md: a Mermaid entity-relationship diagram of all Learnify models."
+    help = "Write docs/data-model.md: a Mermaid entity-relationship diagram of all Learnify models."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--output",
-            default=str(Path(settings.BASE_DIR) / "docs" / "schema.md"),
+            default=str(Path(settings.BASE_DIR) / "docs" / "data-model.md"),
             help="Where to write.",
         )
 

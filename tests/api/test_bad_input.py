@@ -14,18 +14,18 @@ from django.core.cache.backends.base import CacheKeyWarning
 from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 
-from learnify.accounts.models import User
-from schema.schema import (
+from api.schema import (
     MAX_ALIASES,
     MAX_DEPTH,
     MAX_EXPANDED_FIELDS,
     MAX_STRING_LENGTH,
     MAX_TOKENS,
 )
-from schema.views import MAX_BODY_BYTES
+from api.views import MAX_BODY_BYTES
+from learnify.accounts.models import User
 from tests import factories
-from tests.schema import schema_walk
-from tests.schema.conftest import GraphQLClient, Result
+from tests.api import schema_walk
+from tests.api.conftest import GraphQLClient, Result
 
 pytestmark = [pytest.mark.django_db, pytest.mark.security]
 

@@ -21,12 +21,12 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from api.base import ErrorCode
+from api.errors import with_codes
+from api.schema import introspection_allowed, schema
 from learnify.accounts.tokens import ACCESS, InvalidTokenError, authenticate_access_token, decode
 from learnify.core.metrics import recorder
 from learnify.core.unavailable import RETRY_AFTER_SECONDS
-from schema.base import ErrorCode
-from schema.errors import with_codes
-from schema.schema import introspection_allowed, schema
 
 CONNECTION_INIT_TIMEOUT = datetime.timedelta(seconds=5)
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20

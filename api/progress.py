@@ -10,19 +10,19 @@ import strawberry_django
 from strawberry import auto
 from strawberry.types import Info
 
+from api.base import MasteryBandEnum, NotFound, ProgressStatusEnum, parse_id, require_user
 from learnify.lessons import selectors as lesson_selectors
 from learnify.progress.models import Achievement, Badge, Progress
 from learnify.progress.services import update_lesson_progress
-from schema.base import MasteryBandEnum, NotFound, ProgressStatusEnum, parse_id, require_user
 
 if TYPE_CHECKING:
-    from schema.lessons import LessonType, SkillType
+    from api.lessons import LessonType, SkillType
 
 
 @strawberry_django.type(Progress, name="Progress")
 class ProgressType:
     id: strawberry.ID
-    lesson: Annotated[LessonType, strawberry.lazy("schema.lessons")]
+    lesson: Annotated[LessonType, strawberry.lazy("api.lessons")]
     status: ProgressStatusEnum
     percent: int
     seconds_spent: int
@@ -49,7 +49,7 @@ class AchievementType:
 
 @strawberry.type(name="SkillMastery")
 class SkillMasteryType:
-    skill: Annotated[SkillType, strawberry.lazy("schema.lessons")]
+    skill: Annotated[SkillType, strawberry.lazy("api.lessons")]
     band: MasteryBandEnum
     estimate: float
     attempts: int
@@ -67,7 +67,7 @@ class ProgressMutation:
         child_id: strawberry.ID | None = None,
     ) -> ProgressType:
         """Record how far the child got in a lesson; progress never goes back and time adds up."""
-        from schema.quizzes import acting_child
+        from api.quizzes import acting_child
 
         user = require_user(info)
         child = acting_child(info, child_id)

@@ -5,7 +5,7 @@ from learnify.accounts import services
 from learnify.accounts.sign_in import PICTURE_FAILURES_ALLOWED
 from learnify.core.models import AuditLog
 from tests import factories
-from tests.schema.conftest import GraphQLClient
+from tests.api.conftest import GraphQLClient
 
 pytestmark = pytest.mark.django_db
 

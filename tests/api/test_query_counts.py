@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests import factories
-from tests.schema.conftest import GraphQLClient
+from tests.api.conftest import GraphQLClient
 
 pytestmark = pytest.mark.django_db
 

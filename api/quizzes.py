@@ -12,12 +12,7 @@ from strawberry import auto
 from strawberry.types import Info
 from strawberry_django.optimizer import optimize
 
-from learnify.accounts import selectors as account_selectors
-from learnify.quizzes import selectors
-from learnify.quizzes.models import Answer, Choice, Question, Quiz, QuizAttempt
-from learnify.quizzes.permissions import can_see_correct_answers
-from learnify.quizzes.services import AnswerSubmission, submit_quiz_attempt
-from schema.base import (
+from api.base import (
     BadUserInput,
     NotFound,
     QuestionKindEnum,
@@ -26,11 +21,16 @@ from schema.base import (
     parse_id,
     require_user,
 )
+from learnify.accounts import selectors as account_selectors
+from learnify.quizzes import selectors
+from learnify.quizzes.models import Answer, Choice, Question, Quiz, QuizAttempt
+from learnify.quizzes.permissions import can_see_correct_answers
+from learnify.quizzes.services import AnswerSubmission, submit_quiz_attempt
 
 if TYPE_CHECKING:
-    from schema.lessons import LessonType
-    from schema.progress import AchievementType
-    from schema.recommendations import RecommendationType
+    from api.lessons import LessonType
+    from api.progress import AchievementType
+    from api.recommendations import RecommendationType
 
 MAX_ANSWERS = 50
 
@@ -83,7 +83,7 @@ class QuizType:
     title: auto
     pass_mark: float
     is_published: bool
-    lesson: Annotated[LessonType, strawberry.lazy("schema.lessons")]
+    lesson: Annotated[LessonType, strawberry.lazy("api.lessons")]
     questions: list[QuestionType]
 
     @classmethod
@@ -134,12 +134,12 @@ class AnswerResultType:
 class QuizAttemptResultType:
     attempt: QuizAttemptType
     answers: list[AnswerResultType]
-    new_achievements: list[Annotated[AchievementType, strawberry.lazy("schema.progress")]]
-    recommendations: list[
-        Annotated[RecommendationType, strawberry.lazy("schema.recommendations")]
-    ] = strawberry.field(
-        description="The child's active recommendations as the answer goes back. The refresh this attempt "
-        "calls for runs just after it; `recommendationsUpdated` announces the new set."
+    new_achievements: list[Annotated[AchievementType, strawberry.lazy("api.progress")]]
+    recommendations: list[Annotated[RecommendationType, strawberry.lazy("api.recommendations")]] = (
+        strawberry.field(
+            description="The child's active recommendations as the answer goes back. The refresh this attempt "
+            "calls for runs just after it; `recommendationsUpdated` announces the new set."
+        )
     )
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from strawberry.printer import print_schema
 
-from schema.schema import schema
+from api.schema import schema
 
 
 def test_committed_schema_graphql_is_current():

@@ -9,9 +9,9 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from schema.schema import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
+from api.schema import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
 from tests import factories
-from tests.schema.conftest import GraphQLClient
+from tests.api.conftest import GraphQLClient
 
 pytestmark = pytest.mark.django_db
 
@@ -114,9 +114,9 @@ def test_unexpected_error_is_masked_with_request_id(client_for_child, monkeypatc
     from learnify.accounts import models
 
     monkeypatch.setattr(models, "PICTURE_ICONS", None)
-    import schema.accounts
+    import api.accounts
 
-    monkeypatch.setattr(schema.accounts, "PICTURE_ICONS", None)
+    monkeypatch.setattr(api.accounts, "PICTURE_ICONS", None)
 
     result = client_for_child.query("{ pictureIcons }")
 
@@ -128,7 +128,7 @@ def test_unexpected_error_is_masked_with_request_id(client_for_child, monkeypatc
 
 def test_field_suggestions_are_hidden_in_production():
     code = (
-        "import django; django.setup(); from schema.schema import schema; "
+        "import django; django.setup(); from api.schema import schema; "
         "r = schema.execute_sync('{ pictureIcon }'); print(r.errors[0].message)"
     )
     env = {
@@ -158,7 +158,7 @@ def test_introspection_in_production_only_with_graphiql(graphiql, allowed):
     import os
 
     code = (
-        "import django; django.setup(); from schema.schema import schema; "
+        "import django; django.setup(); from api.schema import schema; "
         "r = schema.execute_sync('{ __schema { queryType { name } } }'); print('ERR' if r.errors else 'OK')"
     )
     env = {
@@ -186,7 +186,7 @@ def test_a_document_seen_before_is_not_validated_again(client_for_child):
     # the rules, so every request was validated in full.
     from strawberry.extensions.validation_cache import _get_validate_cache
 
-    from schema.schema import CACHE_SIZE
+    from api.schema import CACHE_SIZE
 
     cache = _get_validate_cache(CACHE_SIZE)
     query = "query SeenBefore { lessons { id title } }"

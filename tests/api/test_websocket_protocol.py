@@ -10,7 +10,7 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
-import schema.views
+import api.views
 from learnify.accounts.models import RefreshToken
 from learnify.accounts.tokens import issue_token_pair, revoke_all_tokens
 from learnify.routing import api_websocket_urlpatterns
@@ -56,7 +56,7 @@ def _teacher_token(**claims):
 async def test_no_connection_init_within_the_timeout_closes_4408(monkeypatch):
     import datetime
 
-    monkeypatch.setattr(schema.views, "CONNECTION_INIT_TIMEOUT", datetime.timedelta(seconds=1))
+    monkeypatch.setattr(api.views, "CONNECTION_INIT_TIMEOUT", datetime.timedelta(seconds=1))
     communicator = await _open()
 
     assert await _closed_code(communicator) == 4408
@@ -108,7 +108,7 @@ async def test_socket_closes_when_its_token_expires():
 
 
 async def test_socket_closes_soon_after_the_token_is_revoked(monkeypatch):
-    monkeypatch.setattr(schema.views, "REVOCATION_CHECK_SECONDS", 0.5)
+    monkeypatch.setattr(api.views, "REVOCATION_CHECK_SECONDS", 0.5)
     teacher, token = await _teacher_token()
     communicator = await _open()
     await communicator.send_json_to({"type": "connection_init", "payload": {"authToken": token}})
@@ -127,12 +127,12 @@ async def test_too_many_subscriptions_on_one_socket_are_refused():
     communicator = await _open()
     await communicator.send_json_to({"type": "connection_init", "payload": {"authToken": token}})
     await communicator.receive_json_from(timeout=5)
-    for n in range(schema.views.MAX_SUBSCRIPTIONS_PER_CONNECTION + 1):
+    for n in range(api.views.MAX_SUBSCRIPTIONS_PER_CONNECTION + 1):
         await communicator.send_json_to({"id": f"s{n}", "type": "subscribe", "payload": SUBSCRIBE})
 
     message = await communicator.receive_json_from(timeout=5)
 
     # The extra subscription is refused with an error for its id; the socket and the others stay open.
     assert message["type"] == "error"
-    assert message["id"] == f"s{schema.views.MAX_SUBSCRIPTIONS_PER_CONNECTION}"
+    assert message["id"] == f"s{api.views.MAX_SUBSCRIPTIONS_PER_CONNECTION}"
     assert message["payload"][0]["message"] == "Subscription limit reached"

@@ -12,13 +12,7 @@ from django.utils.dateparse import parse_datetime
 from redis.exceptions import ConnectionError as RedisConnectionError
 from strawberry.types import Info
 
-from learnify.accounts import selectors as account_selectors
-from learnify.accounts.models import ChildProfile, User
-from learnify.ai import selectors as ai_selectors
-from learnify.core import events
-from learnify.lessons.models import Lesson
-from learnify.progress.models import Badge
-from schema.base import (
+from api.base import (
     BadUserInput,
     Forbidden,
     NotFound,
@@ -26,12 +20,18 @@ from schema.base import (
     parse_id,
     require_user,
 )
+from learnify.accounts import selectors as account_selectors
+from learnify.accounts.models import ChildProfile, User
+from learnify.ai import selectors as ai_selectors
+from learnify.core import events
+from learnify.lessons.models import Lesson
+from learnify.progress.models import Badge
 
 if TYPE_CHECKING:
-    from schema.accounts import ChildType
-    from schema.lessons import LessonType
-    from schema.progress import BadgeType
-    from schema.recommendations import RecommendationType
+    from api.accounts import ChildType
+    from api.lessons import LessonType
+    from api.progress import BadgeType
+    from api.recommendations import RecommendationType
 
 PROGRESS_KINDS = {events.PROGRESS_UPDATED, events.QUIZ_ATTEMPTED, events.ACHIEVEMENT_AWARDED}
 
@@ -39,9 +39,9 @@ PROGRESS_KINDS = {events.PROGRESS_UPDATED, events.QUIZ_ATTEMPTED, events.ACHIEVE
 @strawberry.type(name="ProgressEvent")
 class ProgressEventType:
     kind: str
-    child: Annotated[ChildType, strawberry.lazy("schema.accounts")]
-    lesson: Annotated[LessonType, strawberry.lazy("schema.lessons")] | None
-    badge: Annotated[BadgeType, strawberry.lazy("schema.progress")] | None
+    child: Annotated[ChildType, strawberry.lazy("api.accounts")]
+    lesson: Annotated[LessonType, strawberry.lazy("api.lessons")] | None
+    badge: Annotated[BadgeType, strawberry.lazy("api.progress")] | None
     status: ProgressStatusEnum | None
     percent: int | None
     score: float | None
@@ -157,7 +157,7 @@ class Subscription:
     async def recommendations_updated(
         self, info: Info, child_id: strawberry.ID
     ) -> AsyncGenerator[
-        list[Annotated[RecommendationType, strawberry.lazy("schema.recommendations")]], None
+        list[Annotated[RecommendationType, strawberry.lazy("api.recommendations")]], None
     ]:
         """The child's new recommendations, each time they change."""
         user = await database_sync_to_async(require_user)(info)

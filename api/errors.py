@@ -13,13 +13,13 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from api.base import ApiError, ErrorCode
 from learnify.accounts.sign_in import SignInError
 from learnify.accounts.tokens import InvalidTokenError
 from learnify.core.exceptions import ConflictError, RateLimitedError
 from learnify.core.middleware import current_request_id
 from learnify.core.unavailable import MESSAGE as UNAVAILABLE_MESSAGE
 from learnify.core.unavailable import RETRY_AFTER_SECONDS, is_database_unavailable
-from schema.base import ApiError, ErrorCode
 
 logger = logging.getLogger("learnify.api")
 

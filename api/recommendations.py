@@ -9,19 +9,19 @@ import strawberry_django
 from strawberry import auto
 from strawberry.types import Info
 
+from api.base import NotFound, RecommendationEventEnum, parse_id, require_user
 from learnify.ai import selectors
 from learnify.ai.models import Recommendation
 from learnify.ai.services import record_recommendation_event
-from schema.base import NotFound, RecommendationEventEnum, parse_id, require_user
 
 if TYPE_CHECKING:
-    from schema.lessons import LessonType
+    from api.lessons import LessonType
 
 
 @strawberry_django.type(Recommendation, name="Recommendation")
 class RecommendationType:
     id: strawberry.ID
-    lesson: Annotated[LessonType, strawberry.lazy("schema.lessons")]
+    lesson: Annotated[LessonType, strawberry.lazy("api.lessons")]
     score: float
     rank: int
     reason_code: auto

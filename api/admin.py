@@ -8,11 +8,11 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from api.base import BadUserInput, parse_id, require_role
 from learnify.accounts.models import User
 from learnify.core import selectors
 from learnify.core.models import AuditLog
 from learnify.progress.analytics import platform_analytics
-from schema.base import BadUserInput, parse_id, require_role
 
 
 @strawberry.type(name="PlatformAnalytics")

@@ -22,8 +22,8 @@ from graphql import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.schema import schema_walk
-from tests.schema.conftest import GraphQLClient
+from tests.api import schema_walk
+from tests.api.conftest import GraphQLClient
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.security]
 

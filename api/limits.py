@@ -25,7 +25,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension, ValidationCache
 
-from schema.base import ErrorCode
+from api.base import ErrorCode
 
 
 class _Limit(SchemaExtension):

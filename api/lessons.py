@@ -14,10 +14,7 @@ from strawberry.types.unset import UNSET
 from strawberry_django.optimizer import optimize
 from strawberry_django.pagination import OffsetPaginationInput
 
-from learnify.lessons import selectors
-from learnify.lessons.models import Lesson, LessonMedia, Skill
-from learnify.progress.models import Progress
-from schema.base import (
+from api.base import (
     BadUserInput,
     KgLevelEnum,
     MediaKindEnum,
@@ -28,12 +25,15 @@ from schema.base import (
     parse_id,
     require_user,
 )
+from learnify.lessons import selectors
+from learnify.lessons.models import Lesson, LessonMedia, Skill
+from learnify.progress.models import Progress
 
 MAX_PAGE = 100
 
 if TYPE_CHECKING:
-    from schema.progress import ProgressType
-    from schema.quizzes import QuizType
+    from api.progress import ProgressType
+    from api.quizzes import QuizType
 
 
 @strawberry_django.type(Skill, name="Skill")
@@ -97,12 +97,12 @@ class LessonType:
     is_published: bool
     skills: list[SkillType]
     media: list[MediaType]
-    quiz: Annotated[QuizType, strawberry.lazy("schema.quizzes")] | None
+    quiz: Annotated[QuizType, strawberry.lazy("api.quizzes")] | None
 
     @strawberry_django.field(prefetch_related=[_my_progress_prefetch])
     def my_progress(
         self, root: Lesson, info: Info
-    ) -> Annotated[ProgressType, strawberry.lazy("schema.progress")] | None:
+    ) -> Annotated[ProgressType, strawberry.lazy("api.progress")] | None:
         """The signed-in child's progress in this lesson (null for teachers and admins)."""
         rows = getattr(root, "my_progress", None)
         if rows is None:

@@ -18,16 +18,16 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.config import StrawberryConfig
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
-from schema.accounts import AccountMutation, AccountQuery
-from schema.admin import AdminQuery
-from schema.errors import ErrorCodesExtension
-from schema.lessons import LessonQuery
-from schema.limits import CheckedValidationCache, MaxExpandedFieldsLimiter, TextInputGuard
-from schema.progress import ProgressMutation
-from schema.quizzes import QuizMutation, QuizQuery
-from schema.recommendations import RecommendationMutation
-from schema.subscriptions import Subscription
-from schema.transport import SubscriptionsOnlyOverWebsocket
+from api.accounts import AccountMutation, AccountQuery
+from api.admin import AdminQuery
+from api.errors import ErrorCodesExtension
+from api.lessons import LessonQuery
+from api.limits import CheckedValidationCache, MaxExpandedFieldsLimiter, TextInputGuard
+from api.progress import ProgressMutation
+from api.quizzes import QuizMutation, QuizQuery
+from api.recommendations import RecommendationMutation
+from api.subscriptions import Subscription
+from api.transport import SubscriptionsOnlyOverWebsocket
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -69,7 +69,7 @@ class QuerysetOptimizer(DjangoOptimizerExtension):
     in `get_queryset` without it (they find the optimizer through the context variable `on_execute` sets), and
     the optimizer plans the nested prefetches from there. Only a plain `strawberry.field` returning an
     unevaluated QuerySet would lose it; none of ours does (they return evaluated pages or built types), and
-    `tests/schema/test_query_counts.py` and the benchmark's SQL per operation catch an N+1.
+    `tests/api/test_query_counts.py` and the benchmark's SQL per operation catch an N+1.
     """
 
     resolve = SchemaExtension.resolve  # type: ignore[assignment]

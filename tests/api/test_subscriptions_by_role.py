@@ -15,10 +15,10 @@ from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
+from api.schema import schema
 from learnify.accounts.tokens import issue_token_pair
 from learnify.quizzes.services import AnswerSubmission, submit_quiz_attempt
 from learnify.routing import api_websocket_urlpatterns
-from schema.schema import schema
 from tests import factories
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.security]

@@ -9,7 +9,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from schema.base import ErrorCode
+from api.base import ErrorCode
 
 
 class SubscriptionsOnlyOverWebsocket(SchemaExtension):

@@ -18,15 +18,15 @@ from django.apps import apps
 from django.core.cache import cache
 from graphql import GraphQLInterfaceType, GraphQLObjectType, get_named_type
 
+from api.schema import schema
 from learnify.accounts.tokens import issue_token_pair
 from learnify.ai.models import Recommendation
 from learnify.core.models import AuditLog
 from learnify.core.services import record_audit_event
 from learnify.progress.models import Progress
 from learnify.quizzes.models import QuizAttempt
-from schema.schema import schema
 from tests import factories
-from tests.schema.conftest import GraphQLClient
+from tests.api.conftest import GraphQLClient
 
 pytestmark = [pytest.mark.django_db, pytest.mark.security]
 

@@ -26,7 +26,7 @@ from graphql import (
     is_leaf_type,
 )
 
-from schema.schema import schema as learnify_schema
+from api.schema import schema as learnify_schema
 
 
 def graphql_schema() -> GraphQLSchema:

@@ -13,12 +13,7 @@ from strawberry import auto
 from strawberry.types import Info
 from strawberry_django.optimizer import optimize
 
-from learnify.accounts import selectors, services, sign_in
-from learnify.accounts.models import PICTURE_ICONS, ChildProfile, Classroom, TeacherProfile, User
-from learnify.ai import selectors as ai_selectors
-from learnify.ai.models import Recommendation
-from learnify.quizzes.models import QuizAttempt
-from schema.base import (
+from api.base import (
     BadUserInput,
     Forbidden,
     KgLevelEnum,
@@ -29,11 +24,16 @@ from schema.base import (
     require_role,
     require_user,
 )
+from learnify.accounts import selectors, services, sign_in
+from learnify.accounts.models import PICTURE_ICONS, ChildProfile, Classroom, TeacherProfile, User
+from learnify.ai import selectors as ai_selectors
+from learnify.ai.models import Recommendation
+from learnify.quizzes.models import QuizAttempt
 
 if TYPE_CHECKING:
-    from schema.progress import AchievementType, ProgressType, SkillMasteryType
-    from schema.quizzes import QuizAttemptType
-    from schema.recommendations import RecommendationType
+    from api.progress import AchievementType, ProgressType, SkillMasteryType
+    from api.quizzes import QuizAttemptType
+    from api.recommendations import RecommendationType
 
 MAX_RECOMMENDATIONS = 20
 MAX_ATTEMPTS = 100
@@ -62,7 +62,7 @@ class ClassroomType:
         """The code children type to sign in; for the class's teachers and admins."""
         return root.class_code if _is_staff_role(info) else None
 
-    children: list[Annotated[ChildType, strawberry.lazy("schema.accounts")]]
+    children: list[Annotated[ChildType, strawberry.lazy("api.accounts")]]
 
     @classmethod
     def get_queryset(
@@ -78,8 +78,8 @@ class ChildType:
     kg_level: KgLevelEnum
     avatar: auto
     classroom: ClassroomType | None
-    progress: list[Annotated[ProgressType, strawberry.lazy("schema.progress")]]
-    achievements: list[Annotated[AchievementType, strawberry.lazy("schema.progress")]]
+    progress: list[Annotated[ProgressType, strawberry.lazy("api.progress")]]
+    achievements: list[Annotated[AchievementType, strawberry.lazy("api.progress")]]
 
     @strawberry_django.field(only=["birth_date"])
     def age(self, root: ChildProfile) -> int | None:
@@ -103,7 +103,7 @@ class ChildType:
     )
     def recommendations(
         self, root: ChildProfile, limit: int = 5
-    ) -> list[Annotated[RecommendationType, strawberry.lazy("schema.recommendations")]]:
+    ) -> list[Annotated[RecommendationType, strawberry.lazy("api.recommendations")]]:
         """The child's current recommendations, best first."""
         limit = max(0, min(limit, MAX_RECOMMENDATIONS))
         rows = getattr(root, "active_recommendations", None)
@@ -124,7 +124,7 @@ class ChildType:
     )
     def quiz_attempts(
         self, root: ChildProfile, limit: int = 20
-    ) -> list[Annotated[QuizAttemptType, strawberry.lazy("schema.quizzes")]]:
+    ) -> list[Annotated[QuizAttemptType, strawberry.lazy("api.quizzes")]]:
         """The child's latest quiz attempts, newest first."""
         limit = max(0, min(limit, MAX_ATTEMPTS))
         rows = getattr(root, "recent_attempts", None)
@@ -137,9 +137,9 @@ class ChildType:
     @strawberry_django.field
     def mastery(
         self, root: ChildProfile
-    ) -> list[Annotated[SkillMasteryType, strawberry.lazy("schema.progress")]]:
+    ) -> list[Annotated[SkillMasteryType, strawberry.lazy("api.progress")]]:
         """How well the child masters each skill they practised (LOW, MEDIUM, HIGH), weakest first."""
-        from schema.progress import SkillMasteryType
+        from api.progress import SkillMasteryType
 
         return [
             SkillMasteryType(skill=m.skill, band=m.band, estimate=m.estimate, attempts=m.attempts)  # type: ignore[arg-type]
