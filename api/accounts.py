@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 import strawberry_django
-from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from strawberry import auto
 from strawberry.types import Info
@@ -21,14 +20,13 @@ from api.base import (
     RoleEnum,
     current_user,
     parse_id,
-    require_role,
     require_user,
 )
-from learnify.accounts import selectors, services, sign_in
+from api.permissions import Allowed, ensure_allowed
+from learnify.accounts import access, selectors, services, sign_in
 from learnify.accounts.models import PICTURE_ICONS, ChildProfile, Classroom, TeacherProfile, User
 from learnify.ai import selectors as ai_selectors
-from learnify.ai.models import Recommendation
-from learnify.quizzes.models import QuizAttempt
+from learnify.quizzes import selectors as quiz_selectors
 
 if TYPE_CHECKING:
     from api.progress import AchievementType, ProgressType, SkillMasteryType
@@ -39,8 +37,32 @@ MAX_RECOMMENDATIONS = 20
 MAX_ATTEMPTS = 100
 
 
-def _is_staff_role(info: Info) -> bool:
-    return getattr(current_user(info), "role", None) in (User.Role.TEACHER, User.Role.ADMIN)
+def _recommendations_of(info: Info) -> QuerySet:
+    return (
+        ai_selectors.recommendations_visible_to(current_user(info))
+        .select_related("lesson")
+        .order_by("rank", "id")
+    )
+
+
+def _visible_recommendations(info: Info) -> Prefetch:
+    return Prefetch(
+        "recommendations", queryset=_recommendations_of(info), to_attr="visible_recommendations"
+    )
+
+
+def _attempts_of(info: Info) -> QuerySet:
+    return (
+        quiz_selectors.attempts_visible_to(current_user(info))
+        .select_related("quiz")
+        .order_by("-started_at", "-id")
+    )
+
+
+def _visible_attempts(info: Info) -> Prefetch:
+    return Prefetch(
+        "quiz_attempts", queryset=_attempts_of(info)[:MAX_ATTEMPTS], to_attr="recent_attempts"
+    )
 
 
 @strawberry_django.type(TeacherProfile, name="Teacher")
@@ -57,10 +79,13 @@ class ClassroomType:
     school_year: auto
     teachers: list[TeacherType]
 
-    @strawberry_django.field(only=["class_code"])
-    def class_code(self, root: Classroom, info: Info) -> str | None:
+    @strawberry_django.field(
+        only=["class_code"],
+        extensions=[Allowed(access.classrooms, "read_class_code", hide=True)],
+    )
+    def class_code(self, root: Classroom) -> str | None:
         """The code children type to sign in; for the class's teachers and admins."""
-        return root.class_code if _is_staff_role(info) else None
+        return root.class_code
 
     children: list[Annotated[ChildType, strawberry.lazy("api.accounts")]]
 
@@ -85,53 +110,34 @@ class ChildType:
     def age(self, root: ChildProfile) -> int | None:
         return root.age
 
-    @strawberry_django.field(only=["picture_code"])
-    def picture_code(self, root: ChildProfile, info: Info) -> list[str] | None:
-        """The child's 3-picture sign-in code: for their teachers and admins, never for children."""
-        return root.picture_code_icons if _is_staff_role(info) else None
-
     @strawberry_django.field(
-        prefetch_related=[
-            Prefetch(
-                "recommendations",
-                queryset=Recommendation.objects.filter(is_active=True)
-                .select_related("lesson")
-                .order_by("rank", "id"),
-                to_attr="active_recommendations",
-            )
-        ]
+        only=["picture_code"],
+        extensions=[Allowed(access.children, "read_picture_code", hide=True)],
     )
+    def picture_code(self, root: ChildProfile) -> list[str] | None:
+        """The child's 3-picture sign-in code: for their teachers and admins, never for children."""
+        return root.picture_code_icons
+
+    @strawberry_django.field(prefetch_related=[_visible_recommendations])
     def recommendations(
-        self, root: ChildProfile, limit: int = 5
+        self, root: ChildProfile, info: Info, limit: int = 5
     ) -> list[Annotated[RecommendationType, strawberry.lazy("api.recommendations")]]:
         """The child's current recommendations, best first."""
         limit = max(0, min(limit, MAX_RECOMMENDATIONS))
-        rows = getattr(root, "active_recommendations", None)
+        rows = getattr(root, "visible_recommendations", None)
         if rows is None:
-            rows = list(ai_selectors.active_recommendations(root).select_related("lesson"))
+            rows = list(_recommendations_of(info).filter(child=root))
         return rows[:limit]
 
-    @strawberry_django.field(
-        prefetch_related=[
-            Prefetch(
-                "quiz_attempts",
-                queryset=QuizAttempt.objects.select_related("quiz").order_by("-started_at", "-id")[
-                    :MAX_ATTEMPTS
-                ],
-                to_attr="recent_attempts",
-            )
-        ]
-    )
+    @strawberry_django.field(prefetch_related=[_visible_attempts])
     def quiz_attempts(
-        self, root: ChildProfile, limit: int = 20
+        self, root: ChildProfile, info: Info, limit: int = 20
     ) -> list[Annotated[QuizAttemptType, strawberry.lazy("api.quizzes")]]:
         """The child's latest quiz attempts, newest first."""
         limit = max(0, min(limit, MAX_ATTEMPTS))
         rows = getattr(root, "recent_attempts", None)
         if rows is None:
-            rows = list(
-                root.quiz_attempts.select_related("quiz").order_by("-started_at", "-id")[:limit]
-            )
+            rows = list(_attempts_of(info).filter(child=root)[:limit])
         return rows[:limit]
 
     @strawberry_django.field
@@ -184,9 +190,21 @@ def _payload(pair: Any) -> AuthPayloadType:
 
 
 @strawberry.input
+class EnrolChildInput:
+    display_name: str
+    birth_date: datetime.date
+    classroom_id: strawberry.ID
+    kg_level: KgLevelEnum | None = strawberry.field(
+        default=None,
+        description="Leave out to follow the child's age: 4 is KG1, 5 is KG2, 6 is KG3.",
+    )
+    avatar: str | None = None
+
+
+@strawberry.input
 class RegisterInput:
     """A teacher signing up (role TEACHER, no sign-in needed), or a signed-in teacher enrolling a child
-    (role CHILD with displayName, birthDate and classroomId)."""
+    (role CHILD with displayName, birthDate and classroomId: `enrolChild` does the same, and says so)."""
 
     display_name: str
     role: RoleEnum = RoleEnum.TEACHER
@@ -227,15 +245,15 @@ class AccountQuery:
         sign_in.check_roster_rate()
         if len(class_code) > 16:
             raise BadUserInput("That is not a class code.")
-        if not Classroom.objects.filter(
-            class_code=class_code.strip().upper(), archived_at__isnull=True
-        ).exists():
-            raise NotFound("No class has that code.")
+        try:
+            roster = selectors.sign_in_roster(class_code)
+        except Classroom.DoesNotExist as exc:
+            raise NotFound("No class has that code.") from exc
         return [
             RosterEntryType(
                 id=strawberry.ID(str(c.pk)), display_name=c.display_name, avatar=c.avatar
             )
-            for c in selectors.roster_for_class_code(class_code)
+            for c in roster
         ]
 
     @strawberry_django.field
@@ -247,10 +265,10 @@ class AccountQuery:
         services.record_child_viewed(child=found, viewer=user)
         return found  # type: ignore[return-value]
 
-    @strawberry_django.field
+    @strawberry_django.field(extensions=[Allowed(access.children, "list")])
     def children(self, info: Info, classroom_id: strawberry.ID | None = None) -> list[ChildType]:
         """Teachers: the children of their classrooms; admins: all children."""
-        user = require_role(info, User.Role.TEACHER, User.Role.ADMIN)
+        user = current_user(info)
         qs = selectors.children_visible_to(user).order_by("display_name", "id")
         if classroom_id is not None:
             classroom = (
@@ -312,26 +330,28 @@ class AccountMutation:
         return sign_in.sign_out(refresh_token=refresh_token)
 
     @strawberry.mutation
+    def enrol_child(self, info: Info, input: EnrolChildInput) -> ChildType:
+        """A teacher (or an admin) enrols a child in one of their classes; the answer carries the picture
+        code to print on the child's card."""
+        return _enrol_child(info, input)  # type: ignore[return-value]
+
+    @strawberry.mutation
     def register(self, info: Info, input: RegisterInput) -> UserType:
-        """A teacher signs up (inactive until an admin approves), or a signed-in teacher enrols a child."""
+        """A teacher signs up (inactive until an admin approves). With role CHILD, the same as `enrolChild`,
+        answered with the child's user."""
         if input.role == RoleEnum.CHILD:
-            actor = require_role(info, User.Role.TEACHER, User.Role.ADMIN)
             if input.classroom_id is None or input.birth_date is None:
+                ensure_allowed(info, access.classrooms, "manage")
                 raise BadUserInput("To enrol a child send displayName, birthDate and classroomId.")
-            classroom = (
-                selectors.classrooms_visible_to(actor)
-                .filter(pk=parse_id(input.classroom_id))
-                .first()
-            )
-            if classroom is None:
-                raise NotFound("No such classroom.")
-            child = services.enrol_child(
-                display_name=input.display_name,
-                birth_date=input.birth_date,
-                classroom=classroom,
-                actor=actor,
-                kg_level=input.kg_level.value if input.kg_level else None,
-                avatar=input.avatar,
+            child = _enrol_child(
+                info,
+                EnrolChildInput(
+                    display_name=input.display_name,
+                    birth_date=input.birth_date,
+                    classroom_id=input.classroom_id,
+                    kg_level=input.kg_level,
+                    avatar=input.avatar,
+                ),
             )
             return child.user  # type: ignore[return-value]
         if input.role == RoleEnum.ADMIN:
@@ -350,21 +370,31 @@ class AccountMutation:
     @strawberry.mutation
     def update_profile(self, info: Info, input: UpdateProfileInput) -> UserType:
         """Change the signed-in user's own profile; a new password revokes every earlier token."""
-        user = require_user(info)
-        with transaction.atomic():  # a refused field leaves the password unchanged too
-            if input.new_password is not None:
-                services.change_password(
-                    user=user,
-                    current_password=input.current_password or "",
-                    new_password=input.new_password,
-                    actor=user,
-                )
-            services.update_profile(
-                user=user,
-                actor=user,
-                display_name=input.display_name,
-                email=input.email,
-                school_name=input.school_name,
-                avatar=input.avatar,
-            )
+        user = services.update_own_account(
+            user=require_user(info),
+            current_password=input.current_password,
+            new_password=input.new_password,
+            display_name=input.display_name,
+            email=input.email,
+            school_name=input.school_name,
+            avatar=input.avatar,
+        )
         return User.objects.get(pk=user.pk)  # type: ignore[return-value]
+
+
+def _enrol_child(info: Info, input: EnrolChildInput) -> ChildProfile:
+    actor = ensure_allowed(info, access.classrooms, "manage")
+    try:
+        classroom = selectors.get_classroom_for(
+            actor, parse_id(input.classroom_id, what="classroomId"), action="manage"
+        )
+    except Classroom.DoesNotExist as exc:
+        raise NotFound("No such classroom.") from exc
+    return services.enrol_child(
+        display_name=input.display_name,
+        birth_date=input.birth_date,
+        classroom=classroom,
+        actor=actor,
+        kg_level=input.kg_level.value if input.kg_level else None,
+        avatar=input.avatar,
+    )

@@ -8,10 +8,12 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from api.base import BadUserInput, parse_id, require_role
-from learnify.accounts.models import User
+from api.base import BadUserInput, parse_id
+from api.permissions import Allowed
+from learnify.accounts import access as accounts_access
 from learnify.core import selectors
 from learnify.core.models import AuditLog
+from learnify.progress import access as progress_access
 from learnify.progress.analytics import platform_analytics
 
 
@@ -94,7 +96,7 @@ class AuditLogFilterInput:
 
 @strawberry.type
 class AdminQuery:
-    @strawberry.field
+    @strawberry.field(extensions=[Allowed(progress_access.progress, "read_platform_analytics")])
     def platform_analytics(
         self,
         info: Info,
@@ -102,12 +104,11 @@ class AdminQuery:
         until: datetime.datetime | None = None,
     ) -> PlatformAnalyticsType:
         """Engagement, quiz performance and recommendation effectiveness over a period (default 30 days)."""
-        require_role(info, User.Role.ADMIN)
         if since and until and since >= until:
             raise BadUserInput("since must be before until.")
         return PlatformAnalyticsType(**vars(platform_analytics(since=since, until=until)))
 
-    @strawberry.field
+    @strawberry.field(extensions=[Allowed(accounts_access.audit_log, "view")])
     def audit_logs(
         self,
         info: Info,
@@ -116,7 +117,6 @@ class AdminQuery:
         after: str | None = None,
     ) -> AuditLogConnectionType:
         """The audit log, newest first, 100 entries a page at most; pass `after` the last page's endCursor."""
-        require_role(info, User.Role.ADMIN)
         if not 1 <= first <= selectors.MAX_PAGE:
             raise BadUserInput(f"first must be between 1 and {selectors.MAX_PAGE}.")
         given = filters or AuditLogFilterInput()

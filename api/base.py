@@ -1,15 +1,21 @@
-"""What every schema module shares: the current user, role checks, enums and the API's errors."""
+"""What every API module shares: the current user, enums and the API's errors."""
 
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, TypeAlias
 
 import strawberry
 from strawberry.types import Info
 from strawberry_django.auth.utils import get_current_user
 
 from learnify.accounts.models import User
+from learnify.ai.models import Recommendation
+from learnify.core.access import active_role
+from learnify.core.choices import LessonLevel
+from learnify.lessons.models import LessonMedia, Skill
+from learnify.progress.models import Progress
+from learnify.quizzes.models import Question
 
 
 class ErrorCode(enum.StrEnum):
@@ -59,19 +65,12 @@ def current_user(info: Info) -> Any:
 def require_user(info: Info) -> User:
     """Return the signed-in, active user; raise Unauthenticated otherwise (saying why the token failed)."""
     user = current_user(info)
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if active_role(user) is None:
         request = (
             info.context.get("request") if isinstance(info.context, dict) else info.context.request
         )
         reason = getattr(request, "auth_error", None)
         raise Unauthenticated(reason or "Please sign in.")
-    return user
-
-
-def require_role(info: Info, *roles: str) -> User:
-    user = require_user(info)
-    if user.role not in roles:
-        raise Forbidden("You are not allowed to do this.")
     return user
 
 
@@ -87,65 +86,33 @@ def parse_id(value: Any, *, what: str = "id") -> int:
     return number
 
 
-@strawberry.enum(name="KgLevel")
-class KgLevelEnum(enum.Enum):
-    KG1 = "KG1"
-    KG2 = "KG2"
-    KG3 = "KG3"
-    MIXED = "MIXED"
-
-
-@strawberry.enum(name="Role")
-class RoleEnum(enum.Enum):
-    CHILD = "CHILD"
-    TEACHER = "TEACHER"
-    ADMIN = "ADMIN"
-
-
-@strawberry.enum(name="ProgressStatus")
-class ProgressStatusEnum(enum.Enum):
-    NOT_STARTED = "NOT_STARTED"
-    IN_PROGRESS = "IN_PROGRESS"
-    COMPLETED = "COMPLETED"
-
-
-@strawberry.enum(name="QuestionKind")
-class QuestionKindEnum(enum.Enum):
-    SINGLE = "SINGLE"
-    MULTIPLE = "MULTIPLE"
-    TRUE_FALSE = "TRUE_FALSE"
-    ORDERING = "ORDERING"
+# The models' own choices are the API's enums (strawberry-django's advice): a value added to a model is in
+# the schema, and no list is copied by hand. KgLevel is the lessons' levels (with MIXED), which a child's and
+# a classroom's level are among.
+# strawberry.enum registers the class itself, which type checkers then read as the alias it is.
+strawberry.enum(LessonLevel, name="KgLevel")
+strawberry.enum(User.Role, name="Role")
+strawberry.enum(Progress.Status, name="ProgressStatus")
+strawberry.enum(Question.Kind, name="QuestionKind")
+strawberry.enum(Skill.Domain, name="SkillDomain")
+strawberry.enum(LessonMedia.Kind, name="MediaKind")
+strawberry.enum(Recommendation.Event, name="RecommendationEvent")
+KgLevelEnum: TypeAlias = LessonLevel
+RoleEnum: TypeAlias = User.Role
+ProgressStatusEnum: TypeAlias = Progress.Status
+QuestionKindEnum: TypeAlias = Question.Kind
+SkillDomainEnum: TypeAlias = Skill.Domain
+MediaKindEnum: TypeAlias = LessonMedia.Kind
+RecommendationEventEnum: TypeAlias = Recommendation.Event
 
 
 @strawberry.enum(name="MasteryBand")
 class MasteryBandEnum(enum.Enum):
+    """The recommender's bands (recommender/mastery.py), which no model stores."""
+
     LOW = "LOW"
     MEDIUM = "MEDIUM"
     HIGH = "HIGH"
-
-
-@strawberry.enum(name="SkillDomain")
-class SkillDomainEnum(enum.Enum):
-    LITERACY = "literacy"
-    NUMERACY = "numeracy"
-    SCIENCE = "science"
-    SOCIAL_EMOTIONAL = "social_emotional"
-    MOTOR = "motor"
-    ART = "art"
-
-
-@strawberry.enum(name="MediaKind")
-class MediaKindEnum(enum.Enum):
-    IMAGE = "image"
-    AUDIO = "audio"
-    VIDEO = "video"
-
-
-@strawberry.enum(name="RecommendationEvent")
-class RecommendationEventEnum(enum.Enum):
-    SHOWN = "SHOWN"
-    CLICKED = "CLICKED"
-    DISMISSED = "DISMISSED"
 
 
 def file_url(info: Info, field: Any) -> str | None:

@@ -27,6 +27,7 @@ from api.base import (
 )
 from learnify.lessons import selectors
 from learnify.lessons.models import Lesson, LessonMedia, Skill
+from learnify.progress import selectors as progress_selectors
 from learnify.progress.models import Progress
 
 MAX_PAGE = 100
@@ -76,14 +77,12 @@ class LessonFilter:
         return queryset, Q(**{f"{prefix}pk__in": matching})
 
 
+def _my_progress(info: Info) -> QuerySet[Progress]:
+    return progress_selectors.own_progress(current_user(info))
+
+
 def _my_progress_prefetch(info: Info) -> Prefetch:
-    user = current_user(info)
-    child_filter = (
-        Q(child__user_id=user.pk) if getattr(user, "is_authenticated", False) else Q(pk__in=[])
-    )
-    return Prefetch(
-        "progress", queryset=Progress.objects.filter(child_filter), to_attr="my_progress"
-    )
+    return Prefetch("progress", queryset=_my_progress(info), to_attr="my_progress")
 
 
 @strawberry_django.type(Lesson, name="Lesson")
@@ -106,13 +105,7 @@ class LessonType:
         """The signed-in child's progress in this lesson (null for teachers and admins)."""
         rows = getattr(root, "my_progress", None)
         if rows is None:
-            user = current_user(info)
-            authenticated = getattr(user, "is_authenticated", False)
-            rows = (
-                list(Progress.objects.filter(lesson=root, child__user=user))
-                if authenticated
-                else []
-            )
+            rows = list(_my_progress(info).filter(lesson=root))
         return rows[0] if rows else None
 
     @classmethod

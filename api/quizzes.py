@@ -21,10 +21,11 @@ from api.base import (
     parse_id,
     require_user,
 )
+from api.permissions import Allowed
 from learnify.accounts import selectors as account_selectors
-from learnify.quizzes import selectors
+from learnify.accounts.access import child_profile_of
+from learnify.quizzes import access, selectors
 from learnify.quizzes.models import Answer, Choice, Question, Quiz, QuizAttempt
-from learnify.quizzes.permissions import can_see_correct_answers
 from learnify.quizzes.services import AnswerSubmission, submit_quiz_attempt
 
 if TYPE_CHECKING:
@@ -48,10 +49,12 @@ class ChoiceType:
     def audio_url(self, root: Choice, info: Info) -> str | None:
         return file_url(info, root.audio)
 
-    @strawberry_django.field(only=["is_correct"])
-    def is_correct(self, root: Choice, info: Info) -> bool | None:
+    @strawberry_django.field(
+        only=["is_correct"], extensions=[Allowed(access.choices, "read_correct", hide=True)]
+    )
+    def is_correct(self, root: Choice) -> bool | None:
         """Whether this choice is right: for teachers and admins only, always null for children."""
-        return root.is_correct if can_see_correct_answers(current_user(info)) else None
+        return root.is_correct
 
 
 @strawberry_django.type(Question, name="Question")
@@ -72,7 +75,9 @@ class QuestionType:
     @strawberry_django.field(prefetch_related=["choices"], only=["kind"])
     def choices(self, root: Question, info: Info) -> list[ChoiceType]:
         choices = sorted(root.choices.all(), key=lambda c: (c.order, c.pk))
-        if root.kind == Question.Kind.ORDERING and not can_see_correct_answers(current_user(info)):
+        if root.kind == Question.Kind.ORDERING and not access.choices.allows(
+            current_user(info), "read_correct"
+        ):
             return selectors.choices_as_child_sees_them(choices, root.pk)  # type: ignore[return-value]
         return choices  # type: ignore[return-value]
 
@@ -165,7 +170,7 @@ def acting_child(info: Info, child_id: strawberry.ID | None):
     """Return the child a write is for: the signed-in child, or the child a teacher names with `childId`."""
     user = require_user(info)
     if child_id is None:
-        profile = getattr(user, "child_profile", None) if user.role == "CHILD" else None
+        profile = child_profile_of(user)
         if profile is None:
             raise BadUserInput("childId is required when a teacher or admin records for a child.")
         return profile

@@ -41,10 +41,8 @@ class RecommendationMutation:
         """Tell the recommender the child saw, opened or dismissed a recommendation."""
         user = require_user(info)
         recommendation = (
-            Recommendation.objects.filter(
-                pk=parse_id(recommendation_id, what="recommendationId"),
-                child__in=selectors.children_visible_to(user),
-            )
+            selectors.recommendations_visible_to(user, action="record")
+            .filter(pk=parse_id(recommendation_id, what="recommendationId"))
             .select_related("child")
             .first()
         )

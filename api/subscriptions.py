@@ -21,10 +21,11 @@ from api.base import (
     require_user,
 )
 from learnify.accounts import selectors as account_selectors
+from learnify.accounts.access import Role, active_role, child_profile_of
 from learnify.accounts.models import ChildProfile, User
 from learnify.ai import selectors as ai_selectors
 from learnify.core import events
-from learnify.lessons.models import Lesson
+from learnify.lessons import selectors as lesson_selectors
 from learnify.progress.models import Badge
 
 if TYPE_CHECKING:
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
     from api.lessons import LessonType
     from api.progress import BadgeType
     from api.recommendations import RecommendationType
-
-PROGRESS_KINDS = {events.PROGRESS_UPDATED, events.QUIZ_ATTEMPTED, events.ACHIEVEMENT_AWARDED}
 
 
 @strawberry.type(name="ProgressEvent")
@@ -63,7 +62,7 @@ def _groups_for_progress(
             raise NotFound("No such child.")
         only_child = child.pk
     if classroom_id is not None:
-        if user.role == User.Role.CHILD:
+        if active_role(user) == Role.CHILD:
             raise Forbidden("Children can only follow their own progress.")
         classroom = (
             account_selectors.classrooms_visible_to(user)
@@ -75,23 +74,25 @@ def _groups_for_progress(
         return [events.classroom_group(classroom.pk)], only_child
     if only_child is not None:
         return [events.child_group(only_child)], None
-    if user.role == User.Role.CHILD:
-        profile = ChildProfile.objects.filter(user=user).first()
+    if active_role(user) == Role.CHILD:
+        profile = child_profile_of(user)
         if profile is None:
             raise NotFound("No such child.")
         return [events.child_group(profile.pk)], None
-    if user.role == User.Role.TEACHER:
+    if active_role(user) == Role.TEACHER:
         ids = list(account_selectors.classrooms_visible_to(user).values_list("pk", flat=True))
         return [events.classroom_group(pk) for pk in ids], None
     raise BadUserInput("Pass classroomId or childId.")
 
 
-def _event_from(message: dict[str, Any]) -> ProgressEventType | None:
+def _event_from(user: User, message: dict[str, Any]) -> ProgressEventType | None:
     child = ChildProfile.objects.filter(pk=message["child_id"]).first()
     if child is None:
         return None
     lesson = (
-        Lesson.objects.filter(pk=message["lesson_id"]).first() if message.get("lesson_id") else None
+        lesson_selectors.lessons_visible_to(user).filter(pk=message["lesson_id"]).first()
+        if message.get("lesson_id")
+        else None
     )
     badge = (
         Badge.objects.filter(pk=message["badge_id"]).first() if message.get("badge_id") else None
@@ -145,11 +146,11 @@ class Subscription:
         await _join_groups(ws, groups)
         async with ws.listen_to_channel(events.CHILD_EVENT, groups=groups) as messages:
             async for message in messages:
-                if message.get("kind") not in PROGRESS_KINDS:
+                if message.get("kind") not in events.PROGRESS_KINDS:
                     continue
                 if only_child is not None and message.get("child_id") != only_child:
                     continue
-                event = await database_sync_to_async(_event_from)(message)
+                event = await database_sync_to_async(_event_from)(user, message)
                 if event is not None:
                     yield event
 
@@ -183,7 +184,10 @@ class Subscription:
                     continue
                 rows = await database_sync_to_async(
                     lambda: list(
-                        ai_selectors.active_recommendations(child).select_related("lesson")
+                        ai_selectors.recommendations_visible_to(user)
+                        .filter(child=child)
+                        .select_related("lesson")
+                        .order_by("rank", "id")
                     )
                 )()
                 yield rows  # type: ignore[misc]

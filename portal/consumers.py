@@ -8,13 +8,12 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from learnify.accounts.access import PORTAL_ROLES, has_role
 from learnify.accounts.selectors import classrooms_visible_to
 from learnify.core import events
 from learnify.core.metrics import recorder
 
 logger = logging.getLogger(__name__)
-
-LIVE_KINDS = {events.PROGRESS_UPDATED, events.QUIZ_ATTEMPTED, events.ACHIEVEMENT_AWARDED}
 
 
 class ClassroomLiveConsumer(AsyncWebsocketConsumer):
@@ -46,17 +45,14 @@ class ClassroomLiveConsumer(AsyncWebsocketConsumer):
         """The page sends nothing the server needs; ignore it."""
 
     async def child_event(self, message: dict[str, Any]) -> None:
-        if message.get("kind") not in LIVE_KINDS:
+        if message.get("kind") not in events.PROGRESS_KINDS:
             return
         html = await self._grid(message.get("child_id"))
         await self.send(text_data=html)
 
     @database_sync_to_async
     def _classroom(self, user: Any, classroom_id: int):
-        if not getattr(user, "is_authenticated", False) or getattr(user, "role", None) not in (
-            "TEACHER",
-            "ADMIN",
-        ):
+        if not has_role(user, *PORTAL_ROLES):
             return None
         return classrooms_visible_to(user).filter(pk=classroom_id).first()
 

@@ -1,4 +1,4 @@
-"""Who may open a portal page: signed-in teachers (and admins), or admins only."""
+"""Who may open a portal page: one decorator, asking the access rules (learnify/accounts/access.py)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,18 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from learnify.accounts.models import User
+from learnify.accounts.access import PORTAL_ROLES, Role, has_role
 
 
-def _role_required(*roles: str) -> Callable:
+def role_required(*roles: str) -> Callable:
+    """Let in signed-in, active users of `roles`: others get the sign-in page, or 403 when signed in."""
+
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            user = request.user
-            if not user.is_authenticated:
+            if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not user.is_active or getattr(user, "role", None) not in roles:
+            if not has_role(request.user, *roles):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -29,5 +30,5 @@ def _role_required(*roles: str) -> Callable:
     return decorator
 
 
-teacher_required = _role_required(User.Role.TEACHER, User.Role.ADMIN)
-admin_required = _role_required(User.Role.ADMIN)
+teacher_required = role_required(*PORTAL_ROLES)
+admin_required = role_required(Role.ADMIN)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from learnify.accounts.models import AVATARS, Classroom
-from learnify.accounts.services import suggest_kg_level
+from learnify.accounts.validators import validate_child
 from learnify.core.choices import KgLevel, LessonLevel
 from learnify.lessons.models import LessonMedia, Skill
 from learnify.quizzes.models import Question
@@ -67,26 +67,6 @@ class ChildForm(forms.Form):
         if classrooms is not None:
             self.fields["classroom"].queryset = classrooms  # type: ignore[attr-defined]
 
-    def clean_birth_date(self) -> datetime.date:
-        born = self.cleaned_data["birth_date"]
-        if born > timezone.localdate():
-            raise forms.ValidationError(_("The birth date is in the future."))
-        if born.year < timezone.localdate().year - 12:
-            raise forms.ValidationError(_("That birth date is too long ago for kindergarten."))
-        return born
-
-    def clean(self) -> dict:
-        data = super().clean() or {}
-        if (
-            data.get("birth_date")
-            and not data.get("kg_level")
-            and suggest_kg_level(data["birth_date"]) is None
-        ):
-            self.add_error(
-                "kg_level", _("This child is not 4, 5 or 6 years old: choose the level yourself.")
-            )
-        return data
-
 
 @dataclass
 class CsvRow:
@@ -113,10 +93,6 @@ def parse_children_csv(text: str) -> list[CsvRow]:
         name = record[0].strip() if record else ""
         raw_date = record[1].strip() if len(record) > 1 else ""
         row = CsvRow(line=number, display_name=name, birth_date=None, suggested_level=None)
-        if not name:
-            row.errors.append(str(_("The name is missing.")))
-        elif len(name) > 60:
-            row.errors.append(str(_("The name is longer than 60 characters.")))
         if len(record) > 2 and any(cell.strip() for cell in record[2:]):
             row.errors.append(str(_("Only two columns are read: name and birth date.")))
         born = _parse_date(raw_date)
@@ -127,20 +103,19 @@ def parse_children_csv(text: str) -> list[CsvRow]:
                     % {"value": raw_date or "(empty)"}
                 )
             )
-        elif born > timezone.localdate():
-            row.errors.append(str(_("The birth date is in the future.")))
+        # The same rule as enrolling one child: a row the preview passes is a child the service takes.
+        try:
+            fields = validate_child(
+                display_name=name, birth_date=born, kg_level=None, on=timezone.localdate()
+            )
+        except ValidationError as error:
+            problems = error.message_dict
+            if born is None:
+                problems.pop("birth_date")  # the date that could not be read is said above
+            row.errors.extend(message for messages in problems.values() for message in messages)
         else:
             row.birth_date = born
-            level = suggest_kg_level(born)
-            row.suggested_level = level
-            if level is None:
-                row.errors.append(
-                    str(
-                        _(
-                            "This child is not 4, 5 or 6 years old; add them one by one to choose a level."
-                        )
-                    )
-                )
+            row.suggested_level = fields.kg_level
         rows.append(row)
         if len(rows) > MAX_CSV_ROWS:
             rows[-1].errors.append(

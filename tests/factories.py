@@ -9,6 +9,7 @@ import factory
 from django.utils import timezone
 
 from learnify.accounts.models import ChildProfile, Classroom, TeacherProfile, User
+from learnify.ai import services as ai_services
 from learnify.ai.models import MLStudentMap, Recommendation
 from learnify.core.choices import KgLevel
 from learnify.lessons.models import Lesson, LessonMedia, Skill
@@ -108,6 +109,13 @@ class SkillFactory(factory.django.DjangoModelFactory):
     domain = Skill.Domain.NUMERACY
     kg_level = KgLevel.KG1
 
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        # Rows written around the services: tell the recommender's cached lessons frames, as services do.
+        super()._after_postgeneration(instance, create, results)
+        if create:
+            ai_services.lessons_changed()
+
 
 class LessonFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -126,6 +134,12 @@ class LessonFactory(factory.django.DjangoModelFactory):
     def skills(obj, create, extracted, **kwargs):
         if create and extracted:
             obj.skills.set(extracted)
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        super()._after_postgeneration(instance, create, results)
+        if create:
+            ai_services.lessons_changed()
 
 
 class LessonMediaFactory(factory.django.DjangoModelFactory):

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from learnify.accounts import permissions
+from learnify.accounts import access
 from learnify.accounts.models import ChildProfile, RefreshToken, User
 from learnify.accounts.tokens import revoke_all_tokens
 from learnify.ai.models import (
@@ -119,7 +119,7 @@ def child_data(child: ChildProfile) -> dict[str, Any]:
 
 def export_child_data(*, child: ChildProfile, actor: User) -> dict[str, Any]:
     """Return the child's data for a subject access request. Admins only; audited."""
-    if not permissions.is_admin(actor):
+    if not access.children.can(actor, "export", child):
         raise PermissionDenied
     document = child_data(child)
     record_audit_event(action="child.data_exported", actor=actor, target=child)
@@ -147,7 +147,7 @@ def erase_child(
     *, child: ChildProfile, actor: User | None, reason: str = "request"
 ) -> dict[str, int]:
     """Delete everything stored about a child. Admins only (or the retention purge, actor None); audited by id."""
-    if actor is not None and not permissions.is_admin(actor):
+    if actor is not None and not access.children.can(actor, "erase", child):
         raise PermissionDenied
     child_id, classroom_id = child.pk, child.classroom_id
     counts = _erase(child)

@@ -1,4 +1,4 @@
-"""Reads on accounts, scoped to who is asking. Who may see which child is decided here, once."""
+"""Reads on accounts, scoped to who is asking (the rules themselves are in learnify/accounts/access.py)."""
 
 from __future__ import annotations
 
@@ -7,61 +7,42 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 
-from learnify.accounts.models import ChildProfile, Classroom, User
-
-
-def _role(user: Any) -> str | None:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return None
-    return user.role
+from learnify.accounts import access
+from learnify.accounts.models import ChildProfile, Classroom
 
 
 def children_visible_to(
-    user: Any, *, base: QuerySet[ChildProfile] | None = None
+    user: Any, *, base: QuerySet[ChildProfile] | None = None, action: str = "view"
 ) -> QuerySet[ChildProfile]:
-    """Return the children `user` may see: a child themself, a teacher the children of their classrooms, an
-    admin everyone. Archived children are left out except for admins."""
-    qs = ChildProfile.objects.all() if base is None else base
-    role = _role(user)
-    if role == User.Role.ADMIN:
-        return qs
-    if role == User.Role.TEACHER:
-        return qs.filter(classroom__teachers__user=user, archived_at__isnull=True)
-    if role == User.Role.CHILD:
-        return qs.filter(user=user, archived_at__isnull=True)
-    return qs.none()
+    """Return the children `user` may see (or take `action` on): a child themself, a teacher the children of
+    their classrooms, an admin everyone. Archived children are left out except for admins."""
+    return access.children.filter(user, action, base=base)
 
 
 def classrooms_visible_to(
-    user: Any, *, base: QuerySet[Classroom] | None = None
+    user: Any, *, base: QuerySet[Classroom] | None = None, action: str = "view"
 ) -> QuerySet[Classroom]:
-    """Return the classrooms `user` may see: a teacher their own, an admin all, a child their own class."""
-    qs = Classroom.objects.all() if base is None else base
-    role = _role(user)
-    if role == User.Role.ADMIN:
-        return qs
-    if role == User.Role.TEACHER:
-        return qs.filter(teachers__user=user)
-    if role == User.Role.CHILD:
-        return qs.filter(children__user=user)
-    return qs.none()
+    """Return the classrooms `user` may see (or take `action` on): a teacher their own, an admin all, a child
+    their own class."""
+    return access.classrooms.filter(user, action, base=base)
 
 
-def get_child_for(user: Any, pk: int | str) -> ChildProfile:
-    """Return the child with `pk` if `user` may see them.
+def get_child_for(user: Any, pk: int | str, *, action: str = "view") -> ChildProfile:
+    """Return the child with `pk` if `user` may see them (or take `action` on them).
 
     Raises ObjectDoesNotExist both for a missing child and one the user may not see, so ids cannot be probed.
     """
     try:
-        return children_visible_to(user).get(pk=int(pk))
+        return children_visible_to(user, action=action).get(pk=int(pk))
     except (ValueError, TypeError) as exc:
         raise ChildProfile.DoesNotExist from exc
 
 
-def get_classroom_for(user: Any, pk: int | str) -> Classroom:
-    """Return the classroom with `pk` if `user` may see it; raise ObjectDoesNotExist otherwise."""
+def get_classroom_for(user: Any, pk: int | str, *, action: str = "view") -> Classroom:
+    """Return the classroom with `pk` if `user` may see it (or take `action` on it); raise
+    ObjectDoesNotExist otherwise."""
     try:
-        return classrooms_visible_to(user).get(pk=int(pk))
+        return classrooms_visible_to(user, action=action).get(pk=int(pk))
     except (ValueError, TypeError) as exc:
         raise Classroom.DoesNotExist from exc
 
@@ -87,12 +68,30 @@ def classroom_for_class_code(class_code: str) -> Classroom:
     )
 
 
+def sign_in_roster(class_code: str) -> list[ChildProfile]:
+    """Return the children on the sign-in screen of the class with this code (ids, names, avatars).
+
+    Raises Classroom.DoesNotExist when no active class has the code.
+    """
+    classroom_for_class_code(class_code)
+    return list(roster_for_class_code(class_code))
+
+
+def class_roster(classroom: Classroom) -> QuerySet[ChildProfile]:
+    """Return the children of a classroom who have not left it, by name (the teacher's roster and cards)."""
+    return ChildProfile.objects.filter(classroom=classroom, archived_at__isnull=True).order_by(
+        "display_name", "id"
+    )
+
+
 __all__ = [
     "ObjectDoesNotExist",
     "children_visible_to",
+    "class_roster",
     "classroom_for_class_code",
     "classrooms_visible_to",
     "get_child_for",
     "get_classroom_for",
     "roster_for_class_code",
+    "sign_in_roster",
 ]

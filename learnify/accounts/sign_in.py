@@ -14,6 +14,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 
 from learnify.accounts import selectors
+from learnify.accounts.access import PASSWORD_ROLES
 from learnify.accounts.models import ChildProfile, RefreshToken, User
 from learnify.accounts.tokens import (
     InvalidTokenError,
@@ -71,7 +72,7 @@ def authenticate_with_password(*, username: str, password: str, channel: str = "
     """
     count_password_attempt(username)
     user = authenticate(username=username, password=password)
-    if user is None or user.role == User.Role.CHILD:
+    if user is None or user.role not in PASSWORD_ROLES:
         waiting = User.objects.filter(
             username=username, is_active=False, role=User.Role.TEACHER
         ).first()

@@ -91,7 +91,8 @@ def decode(token: str, *, typ: str) -> dict[str, Any]:
 
 def _user_for(claims: dict[str, Any]) -> User:
     try:
-        user = User.objects.get(pk=int(claims["sub"]))
+        # With the child's profile: a child's every request reads their class level (lesson visibility).
+        user = User.objects.select_related("child_profile").get(pk=int(claims["sub"]))
     except (User.DoesNotExist, ValueError, TypeError) as exc:
         raise InvalidTokenError("The token is not valid.") from exc
     if not user.is_active:

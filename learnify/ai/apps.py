@@ -5,8 +5,3 @@ class AIConfig(AppConfig):
     name = "learnify.ai"
     label = "ai"
     verbose_name = "Recommender and ML pipeline"
-
-    def ready(self) -> None:
-        from learnify.ai import signals
-
-        signals.connect()

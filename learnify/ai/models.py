@@ -239,6 +239,13 @@ class Recommendation(models.Model):
         CLICKED = "CLICKED", _("Clicked")
         DISMISSED = "DISMISSED", _("Dismissed")
 
+    class Event(models.TextChoices):
+        """What the child (or their teacher beside them) did with a recommendation."""
+
+        SHOWN = "SHOWN", _("Shown")
+        CLICKED = "CLICKED", _("Clicked")
+        DISMISSED = "DISMISSED", _("Dismissed")
+
     # Fallback recommendations carry this instead of a model version.
     RULES_SOURCE = "rules"
 

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db.models import Count, QuerySet
 
 from learnify.accounts.models import ChildProfile
-from learnify.accounts.selectors import children_visible_to
+from learnify.ai import access
 from learnify.ai.models import (
     LessonInteractionRaw,
     MLStudentMap,
@@ -46,7 +46,8 @@ RECENT_ATTEMPTS = 30
 ONLINE_MASTERY_ATTEMPTS = 100
 ONLINE_HISTORY_ANSWERS = 200
 ONLINE_HISTORY_INTERACTIONS = 200
-# The lessons frame changes only when a lesson or a skill is edited; signals bump this version (see apps.py).
+# The lessons frame changes only when a lesson or a skill is edited; every such write bumps this version
+# (services.lessons_changed).
 LESSONS_VERSION_KEY = "ai:lessons-frame:version"
 LESSONS_VERSION_SECONDS = 30 * 24 * 3600
 
@@ -233,6 +234,25 @@ def mastery_frame(child: ChildProfile, *, newest_attempts: int | None = None) ->
     return estimate_mastery(answers_frame(child, newest_attempts=newest_attempts))
 
 
+def mastery_by_child(children: list[ChildProfile]) -> dict[int, pd.DataFrame]:
+    """Return each child's mastery per skill (skill_id, band, estimate, attempts), reading the answers of
+    every child in one query; a child with no answers on a skill has no frame."""
+    answers = pd.DataFrame(
+        list(
+            Answer.objects.filter(attempt__child__in=children, question__skill__isnull=False)
+            .order_by("id")
+            .values_list(
+                "attempt__child_id", "question__skill_id", "correct", "attempt__finished_at"
+            )
+        ),
+        columns=["child_id", "skill_id", "correct", "answered_at"],
+    )
+    return {
+        int(child_id): estimate_mastery(group[["skill_id", "correct", "answered_at"]])
+        for child_id, group in answers.groupby("child_id")
+    }
+
+
 def mastery_for_child(child: ChildProfile) -> list[SkillMastery]:
     """Return the child's mastery of every skill they have practised, weakest first."""
     frame = mastery_frame(child)
@@ -385,12 +405,21 @@ def active_recommendations(child: ChildProfile) -> QuerySet[Recommendation]:
     return Recommendation.objects.filter(child=child, is_active=True).order_by("rank", "id")
 
 
+def recommendations_for(viewer: Any, child: ChildProfile) -> list[Recommendation]:
+    """Return the child's active recommendations as `viewer` may see them, best first."""
+    return list(
+        recommendations_visible_to(viewer)
+        .filter(child=child)
+        .select_related("lesson")
+        .order_by("rank", "id")
+    )
+
+
 def recommendations_visible_to(
-    user: Any, *, base: QuerySet[Recommendation] | None = None
+    user: Any, *, base: QuerySet[Recommendation] | None = None, action: str = "view"
 ) -> QuerySet[Recommendation]:
-    """Return the recommendations of the children `user` may see."""
-    qs = Recommendation.objects.all() if base is None else base
-    return qs.filter(child__in=children_visible_to(user), is_active=True)
+    """Return the active recommendations `user` may see (or, with `action`, act on: "record", "pin")."""
+    return access.recommendations.filter(user, action, base=base)
 
 
 def pending_recommendation_refreshes() -> list[int]:

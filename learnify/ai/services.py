@@ -17,9 +17,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from learnify.accounts.access import children as children_policy
 from learnify.accounts.models import ChildProfile
-from learnify.accounts.permissions import can_manage_child
-from learnify.ai import model_store, selectors
+from learnify.ai import access, model_store, selectors
 from learnify.ai.models import (
     LessonInteractionRaw,
     MLModel,
@@ -32,11 +32,21 @@ from learnify.ai.reasons import reason_text
 from learnify.core import events
 from learnify.core.services import record_audit_event
 from learnify.lessons.models import Lesson, Skill
-from learnify.progress.permissions import can_record_progress
 from recommender import policy
 from recommender.rules import LEVEL_ORDER, ChildState, recommend_by_rules
 
 logger = logging.getLogger(__name__)
+
+
+def lessons_changed() -> None:
+    """Make every process rebuild its cached lessons frames: a lesson, its skills or a prerequisite changed.
+
+    Every write to lessons and skills calls this (the lessons services, the admin site, the demo seed). Now, so
+    this process never serves its own stale frame, and again after commit, because another request may rebuild
+    the frame from the not yet committed rows in between.
+    """
+    selectors.forget_lessons_frames()
+    transaction.on_commit(selectors.forget_lessons_frames)
 
 
 def create_ml_student_map(*, child: ChildProfile) -> MLStudentMap:
@@ -337,9 +347,9 @@ def activate_ml_model(*, model: MLModel, actor: Any = None) -> MLModel:
 
 
 _EVENT_STATUS = {
-    "SHOWN": (Recommendation.Status.SHOWN, "shown_at"),
-    "CLICKED": (Recommendation.Status.CLICKED, "clicked_at"),
-    "DISMISSED": (Recommendation.Status.DISMISSED, "dismissed_at"),
+    Recommendation.Event.SHOWN: (Recommendation.Status.SHOWN, "shown_at"),
+    Recommendation.Event.CLICKED: (Recommendation.Status.CLICKED, "clicked_at"),
+    Recommendation.Event.DISMISSED: (Recommendation.Status.DISMISSED, "dismissed_at"),
 }
 # A recommendation only moves forward: once clicked or dismissed, being shown again changes nothing.
 _STATUS_RANK = {"NEW": 0, "SHOWN": 1, "CLICKED": 2, "DISMISSED": 2}
@@ -356,10 +366,12 @@ def record_recommendation_event(
     if event not in _EVENT_STATUS:
         raise ValidationError({"event": "Send SHOWN, CLICKED or DISMISSED."})
     child = recommendation.child
-    if not can_record_progress(actor, child):
+    if not access.recommendations.can(actor, "record", recommendation) or not children_policy.can(
+        actor, "record", child
+    ):
         raise PermissionDenied
     recommendation = Recommendation.objects.select_for_update().get(pk=recommendation.pk)
-    status, timestamp_field = _EVENT_STATUS[event]
+    status, timestamp_field = _EVENT_STATUS[Recommendation.Event(event)]
     now = timezone.now()
     if getattr(recommendation, timestamp_field) is None:
         setattr(recommendation, timestamp_field, now)
@@ -391,7 +403,7 @@ def set_recommendation_pinned(
     The pin is feedback the recommender keeps: it is stored on the row and audited.
     """
     child = recommendation.child
-    if not can_manage_child(actor, child):
+    if not access.recommendations.can(actor, "pin", recommendation):
         raise PermissionDenied
     recommendation = Recommendation.objects.select_for_update().get(pk=recommendation.pk)
     recommendation.pinned = pinned

@@ -1,4 +1,4 @@
-"""Choices shared by several apps: the kindergarten levels."""
+"""Choices shared by several apps: the kindergarten levels, and which lessons a class level opens."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -21,3 +21,12 @@ class LessonLevel(models.TextChoices):
 
 # Seed design: a child's class follows their age when they are enrolled.
 AGE_TO_KG_LEVEL = {4: KgLevel.KG1, 5: KgLevel.KG2, 6: KgLevel.KG3}
+KG_LEVEL_AGE = {level: age for age, level in AGE_TO_KG_LEVEL.items()}
+LEVEL_ORDER: tuple[str, ...] = tuple(KgLevel.values)
+
+
+def lesson_levels_open_to(kg_level: str) -> list[str]:
+    """Return the lesson levels a child of `kg_level` may open: their own and those below (to go back over a
+    step), the next one up (where a strong child goes on), and MIXED."""
+    position = LEVEL_ORDER.index(kg_level) if kg_level in LEVEL_ORDER else 0
+    return [*LEVEL_ORDER[: position + 2], LessonLevel.MIXED.value]

@@ -30,6 +30,8 @@ PROGRESS_UPDATED = "progress.updated"
 QUIZ_ATTEMPTED = "quiz.attempted"
 ACHIEVEMENT_AWARDED = "achievement.awarded"
 RECOMMENDATIONS_UPDATED = "recommendations.updated"
+# What a child did in their learning: the kinds the live class view and the progress subscription follow.
+PROGRESS_KINDS = frozenset({PROGRESS_UPDATED, QUIZ_ATTEMPTED, ACHIEVEMENT_AWARDED})
 
 
 def child_group(child_id: int) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import models
 
+from learnify.core.access import active_role
 from learnify.core.middleware import current_request_context
 from learnify.core.models import AuditLog
 
@@ -31,10 +32,10 @@ def record_audit_event(
         target_type = target_type or target._meta.label_lower
         target_id = target_id or str(target.pk)
     context = current_request_context()
-    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    role = active_role(actor)
     return AuditLog.objects.create(
-        actor=actor if authenticated else None,
-        actor_role=getattr(actor, "role", "") if authenticated else "",
+        actor=actor if role else None,
+        actor_role=role or "",
         action=action,
         target_type=target_type,
         target_id=str(target_id),

@@ -9,10 +9,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from learnify.ai.selectors import forget_lessons_frames
+from learnify.ai import services as ai_services
 from learnify.core.choices import LessonLevel
 from learnify.core.services import record_audit_event
-from learnify.lessons import permissions
+from learnify.lessons import access
 from learnify.lessons.media import check_upload, store_as
 from learnify.lessons.models import Lesson, LessonMedia, Skill
 
@@ -43,7 +43,7 @@ def create_lesson(
     actor: Any,
 ) -> Lesson:
     """Create a draft lesson written by the actor."""
-    if not permissions.can_create_lesson(actor):
+    if not access.lessons.allows(actor, "create"):
         raise PermissionDenied
     _validate(title=title, kg_level=kg_level, skills=skills, estimated_minutes=estimated_minutes)
     lesson = Lesson.objects.create(
@@ -56,6 +56,7 @@ def create_lesson(
         is_published=False,
     )
     lesson.skills.set(skills)
+    ai_services.lessons_changed()
     record_audit_event(action="lesson.created", actor=actor, target=lesson)
     return lesson
 
@@ -72,13 +73,14 @@ def update_lesson(
     order: int,
     actor: Any,
 ) -> Lesson:
-    if not permissions.can_edit_lesson(actor, lesson):
+    if not access.lessons.can(actor, "manage", lesson):
         raise PermissionDenied
     _validate(title=title, kg_level=kg_level, skills=skills, estimated_minutes=estimated_minutes)
     lesson.title, lesson.description, lesson.kg_level = title.strip(), description.strip(), kg_level
     lesson.estimated_minutes, lesson.order = estimated_minutes, order
     lesson.save()
     lesson.skills.set(skills)
+    ai_services.lessons_changed()
     record_audit_event(action="lesson.updated", actor=actor, target=lesson)
     return lesson
 
@@ -89,7 +91,7 @@ def set_lesson_published(*, lesson: Lesson, published: bool, actor: Any) -> Less
 
     Raises ValidationError when the lesson's quiz cannot be published (a question without a right answer).
     """
-    if not permissions.can_edit_lesson(actor, lesson):
+    if not access.lessons.can(actor, "manage", lesson):
         raise PermissionDenied
     if published:
         quiz = getattr(lesson, "quiz", None)
@@ -102,6 +104,7 @@ def set_lesson_published(*, lesson: Lesson, published: bool, actor: Any) -> Less
     lesson.is_published = published
     lesson.published_at = timezone.now() if published else None
     lesson.save(update_fields=["is_published", "published_at", "updated_at"])
+    ai_services.lessons_changed()
     record_audit_event(
         action="lesson.published" if published else "lesson.unpublished", actor=actor, target=lesson
     )
@@ -111,7 +114,7 @@ def set_lesson_published(*, lesson: Lesson, published: bool, actor: Any) -> Less
 @transaction.atomic
 def move_lesson(*, lesson: Lesson, direction: int, actor: Any) -> Lesson:
     """Move a lesson one place earlier (-1) or later (+1) among the lessons of its first skill and level."""
-    if not permissions.can_edit_lesson(actor, lesson):
+    if not access.lessons.can(actor, "manage", lesson):
         raise PermissionDenied
     first_skill = lesson.skills.order_by("pk").first()
     siblings = list(
@@ -126,9 +129,7 @@ def move_lesson(*, lesson: Lesson, direction: int, actor: Any) -> Lesson:
         for position, item in enumerate(siblings, start=1):
             if item.order != position:
                 Lesson.objects.filter(pk=item.pk).update(order=position)
-        # update() sends no signal: tell the recommender its cached lessons frames are out of date.
-        forget_lessons_frames()
-        transaction.on_commit(forget_lessons_frames)
+        ai_services.lessons_changed()
         record_audit_event(
             action="lesson.reordered", actor=actor, target=lesson, metadata={"direction": direction}
         )
@@ -144,7 +145,7 @@ def add_lesson_media(
 
     Raises ValidationError for a file that is not what it claims, too large, or a picture without alt text.
     """
-    if not permissions.can_edit_lesson(actor, lesson):
+    if not access.lessons.can(actor, "manage", lesson):
         raise PermissionDenied
     try:
         sniffed = check_upload(upload, expected_kind=kind)
@@ -178,7 +179,7 @@ def add_lesson_media(
 
 @transaction.atomic
 def delete_lesson_media(*, media: LessonMedia, actor: Any) -> None:
-    if not permissions.can_edit_lesson(actor, media.lesson):
+    if not access.lessons.can(actor, "manage", media.lesson):
         raise PermissionDenied
     record_audit_event(
         action="lesson.media_deleted",

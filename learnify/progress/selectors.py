@@ -7,16 +7,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from learnify.accounts.models import ChildProfile, Classroom
-from learnify.accounts.selectors import children_visible_to, classrooms_visible_to
+from learnify.accounts.selectors import children_visible_to, class_roster, classrooms_visible_to
+from learnify.ai import selectors as ai_selectors
+from learnify.core.access import active_role
 from learnify.lessons.models import Lesson, Skill
+from learnify.progress import access
 from learnify.progress.models import Progress
 from learnify.quizzes.models import Answer, QuizAttempt
-from recommender.mastery import estimate_mastery
+from learnify.quizzes.selectors import attempts_visible_to
 
 # A child is "stuck" in a lesson after spending this many times its estimated minutes without finishing.
 STUCK_FACTOR = 2
@@ -89,7 +91,7 @@ def _needs_help(
         latest = sorted(attempts, key=lambda a: a.finished_at or a.started_at, reverse=True)[
             :FAILED_TWICE
         ]
-        if len(latest) == FAILED_TWICE and all(a.score < a.quiz.pass_mark for a in latest):
+        if len(latest) == FAILED_TWICE and not any(attempt.passed for attempt in latest):
             reasons.append(f"failed “{latest[0].quiz.title}” twice")
     for row in progress:
         minutes = row.lesson.estimated_minutes or 10
@@ -150,18 +152,35 @@ def live_grid(
     return LiveGrid(classroom=classroom, lessons=ordered_lessons, rows=list(rows.values()))
 
 
-def child_progress(child: ChildProfile) -> QuerySet[Progress]:
+def progress_visible_to(user: Any, *, base: QuerySet[Progress] | None = None) -> QuerySet[Progress]:
+    """Return the progress rows `user` may see: of children and lessons both visible to them."""
+    return access.progress.filter(user, "view", base=base)
+
+
+def own_progress(user: Any) -> QuerySet[Progress]:
+    """Return the signed-in user's own progress rows: a child's, and none for anyone else."""
+    if active_role(user) is None:
+        return Progress.objects.none()
+    return Progress.objects.filter(child__user_id=user.pk)
+
+
+def child_progress(child: ChildProfile, *, viewer: Any) -> QuerySet[Progress]:
+    """Return the child's progress in the lessons `viewer` may see, most recent first."""
     return (
-        Progress.objects.filter(child=child)
+        progress_visible_to(viewer)
+        .filter(child=child)
         .select_related("lesson")
         .order_by("-last_accessed_at", "lesson_id")
     )
 
 
-def child_attempt_history(child: ChildProfile, *, limit: int = 50) -> list[QuizAttempt]:
-    """Return the child's latest attempts with every answer and the choices picked."""
+def child_attempt_history(
+    child: ChildProfile, *, viewer: Any, limit: int = 50
+) -> list[QuizAttempt]:
+    """Return the child's latest attempts at quizzes `viewer` may see, with every answer and choice picked."""
     return list(
-        QuizAttempt.objects.filter(child=child)
+        attempts_visible_to(viewer)
+        .filter(child=child)
         .select_related("quiz__lesson")
         .prefetch_related("answers__question", "answers__chosen_choices")
         .order_by("-finished_at", "-id")[:limit]
@@ -204,25 +223,10 @@ def classroom_report(
     classroom: Classroom, *, most_missed: int = 10, min_answers: int = 3
 ) -> MasteryReport:
     """Return each child's mastery per skill and the questions the class gets wrong most, in a few queries."""
-    children = list(
-        ChildProfile.objects.filter(classroom=classroom, archived_at__isnull=True).order_by(
-            "display_name", "id"
-        )
-    )
-    answers = pd.DataFrame(
-        list(
-            Answer.objects.filter(
-                attempt__child__in=children, question__skill__isnull=False
-            ).values_list(
-                "attempt__child_id", "question__skill_id", "correct", "attempt__finished_at"
-            )
-        ),
-        columns=["child_id", "skill_id", "correct", "answered_at"],
-    )
+    children = list(class_roster(classroom))
     cells: dict[int, dict[int, dict[str, Any]]] = {}
-    for child_id, group in answers.groupby("child_id") if not answers.empty else []:
-        frame = estimate_mastery(group[["skill_id", "correct", "answered_at"]])
-        cells[int(child_id)] = {
+    for child_id, frame in ai_selectors.mastery_by_child(children).items():
+        cells[child_id] = {
             int(row.skill_id): {
                 "band": row.band,
                 "estimate": float(row.estimate),

@@ -11,12 +11,12 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from learnify.accounts.access import children as children_policy
 from learnify.accounts.models import ChildProfile, User
 from learnify.ai import services as ai_services
 from learnify.core import events
 from learnify.core.services import record_audit_event
 from learnify.lessons.models import Lesson, Skill
-from learnify.progress import permissions
 from learnify.progress.models import Achievement, Badge, Progress
 from learnify.quizzes.models import QuizAttempt
 
@@ -136,7 +136,7 @@ def update_lesson_progress(
 
     Raises PermissionDenied unless the actor is the child or manages them, ValidationError on bad numbers.
     """
-    if not permissions.can_record_progress(actor, child):
+    if not children_policy.can(actor, "record", child):
         raise PermissionDenied
     if not lesson.is_published:
         raise ValidationError({"lesson": "This lesson is not published."})

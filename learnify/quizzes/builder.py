@@ -11,15 +11,15 @@ from django.db.models import Max
 
 from learnify.accounts.models import User
 from learnify.core.services import record_audit_event
+from learnify.lessons.access import lessons as lessons_policy
 from learnify.lessons.media import check_upload, store_as
 from learnify.lessons.models import Lesson
-from learnify.lessons.permissions import can_edit_lesson
 from learnify.quizzes.models import Choice, Question, Quiz
 
 
 def _require_edit(actor: User, quiz_or_lesson) -> None:
     lesson = quiz_or_lesson if isinstance(quiz_or_lesson, Lesson) else quiz_or_lesson.lesson
-    if not can_edit_lesson(actor, lesson):
+    if not lessons_policy.can(actor, "manage", lesson):
         raise PermissionDenied
 
 

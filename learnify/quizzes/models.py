@@ -104,6 +104,11 @@ class QuizAttempt(models.Model):
     def __str__(self) -> str:
         return f"{self.child} on {self.quiz} ({self.score:.0%})"
 
+    @property
+    def passed(self) -> bool:
+        """Whether the attempt reached its quiz's pass mark: what completes a lesson and counts as success."""
+        return self.score >= self.quiz.pass_mark
+
 
 class Answer(models.Model):
     attempt = models.ForeignKey(QuizAttempt, on_delete=models.CASCADE, related_name="answers")

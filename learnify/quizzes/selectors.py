@@ -7,27 +7,21 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from learnify.accounts.models import User
-from learnify.accounts.selectors import children_visible_to
-from learnify.lessons.selectors import lessons_visible_to
+from learnify.quizzes import access
 from learnify.quizzes.models import Choice, Quiz, QuizAttempt
 
 
 def quizzes_visible_to(user: Any, *, base: QuerySet[Quiz] | None = None) -> QuerySet[Quiz]:
     """Return the quizzes `user` may open: published quizzes of visible lessons; teachers and admins also see
     unpublished quizzes of lessons they can see."""
-    qs = Quiz.objects.all() if base is None else base
-    qs = qs.filter(lesson__in=lessons_visible_to(user))
-    if getattr(user, "role", None) in (User.Role.TEACHER, User.Role.ADMIN):
-        return qs
-    return qs.filter(is_published=True)
+    return access.quizzes.filter(user, "view", base=base)
 
 
 def attempts_visible_to(
     user: Any, *, base: QuerySet[QuizAttempt] | None = None
 ) -> QuerySet[QuizAttempt]:
-    qs = QuizAttempt.objects.all() if base is None else base
-    return qs.filter(child__in=children_visible_to(user))
+    """Return the attempts of children `user` may see, at quizzes `user` may see."""
+    return access.attempts.filter(user, "view", base=base)
 
 
 def choices_as_child_sees_them(choices: list[Choice], question_id: int) -> list[Choice]:

@@ -6,11 +6,13 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from learnify.accounts.access import children as children_policy
 from learnify.accounts.models import ChildProfile, User
 from learnify.ai import selectors as ai_selectors
 from learnify.ai import services as ai_services
@@ -21,7 +23,6 @@ from learnify.core.faults import pause_point
 from learnify.core.services import record_audit_event
 from learnify.progress import services as progress_services
 from learnify.progress.models import Achievement
-from learnify.quizzes import permissions
 from learnify.quizzes.models import Answer, Choice, Question, Quiz, QuizAttempt
 from learnify.quizzes.scoring import ChoiceKey, is_answer_correct
 
@@ -83,7 +84,7 @@ def _validate(
     return questions, choices_by_question
 
 
-def _replay(attempt: QuizAttempt, quiz: Quiz) -> QuizAttemptOutcome:
+def _replay(attempt: QuizAttempt, quiz: Quiz, *, actor: Any) -> QuizAttemptOutcome:
     if attempt.quiz_id != quiz.pk:
         raise ConflictError("This attempt id was already used for another quiz.")
     results = dict(
@@ -94,9 +95,7 @@ def _replay(attempt: QuizAttempt, quiz: Quiz) -> QuizAttemptOutcome:
     return QuizAttemptOutcome(
         attempt=attempt,
         results=results,
-        recommendations=list(
-            ai_selectors.active_recommendations(attempt.child).select_related("lesson")
-        ),
+        recommendations=ai_selectors.recommendations_for(actor, attempt.child),
         created=False,
     )
 
@@ -149,7 +148,7 @@ def submit_quiz_attempt(
     Raises PermissionDenied, ValidationError for answers that do not fit the quiz, ConflictError when the attempt id
     was used for another quiz.
     """
-    if not permissions.can_attempt_quiz(actor, child, quiz):
+    if not children_policy.can(actor, "record", child):
         raise PermissionDenied
     client_attempt_id = client_attempt_id.strip()
     if not client_attempt_id or len(client_attempt_id) > MAX_CLIENT_ATTEMPT_ID_LENGTH:
@@ -160,7 +159,7 @@ def submit_quiz_attempt(
         )
     existing = QuizAttempt.objects.filter(child=child, client_attempt_id=client_attempt_id).first()
     if existing is not None:
-        return _replay(existing, quiz)
+        return _replay(existing, quiz, actor=actor)
     if not (quiz.is_published and quiz.lesson.is_published):
         raise ValidationError({"quiz": "This quiz is not published."})
     questions, choices_by_question = _validate(quiz, answers)
@@ -211,7 +210,7 @@ def submit_quiz_attempt(
             progress = progress_services.apply_lesson_progress(
                 child=child,
                 lesson=quiz.lesson,
-                percent=100 if attempt.score >= quiz.pass_mark else 0,
+                percent=100 if attempt.passed else 0,
                 seconds=sum(a.seconds or 0 for a in answers),
                 at=finished_at,
             )
@@ -244,13 +243,13 @@ def submit_quiz_attempt(
         ).first()
         if existing is None:
             raise
-        return _replay(existing, quiz)
+        return _replay(existing, quiz, actor=actor)
     pause_point("quiz-submit-after-commit")
     return QuizAttemptOutcome(
         attempt=attempt,
         results=results,
         new_achievements=new_achievements,
-        recommendations=list(ai_selectors.active_recommendations(child).select_related("lesson"))
+        recommendations=ai_selectors.recommendations_for(actor, child)
         if refresh_recommendations
         else [],
         created=True,

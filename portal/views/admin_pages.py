@@ -12,15 +12,15 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from learnify.accounts import services
+from learnify.accounts import access, services
 from learnify.accounts.models import Classroom, TeacherProfile
 from learnify.core import selectors as core_selectors
 from learnify.core.metrics import endpoint_stats
-from learnify.core.models import AuditLog
 from learnify.core.services import record_audit_event
 from learnify.progress.analytics import platform_analytics
 from portal.decorators import admin_required
@@ -44,8 +44,8 @@ class AssignClassroomsForm(forms.Form):
     )
 
 
-def _teacher(pk: int) -> TeacherProfile:
-    teacher = TeacherProfile.objects.select_related("user").filter(pk=pk).first()
+def _teacher(request: PortalRequest, pk: int) -> TeacherProfile:
+    teacher = access.teachers.filter(request.user).select_related("user").filter(pk=pk).first()
     if teacher is None:
         raise Http404
     return teacher
@@ -54,7 +54,8 @@ def _teacher(pk: int) -> TeacherProfile:
 @admin_required
 def teacher_list(request: PortalRequest) -> HttpResponse:
     teachers = (
-        TeacherProfile.objects.select_related("user")
+        access.teachers.filter(request.user)
+        .select_related("user")
         .prefetch_related("classrooms")
         .order_by("approved_at", "display_name")
     )
@@ -69,7 +70,7 @@ def teacher_list(request: PortalRequest) -> HttpResponse:
 
 @admin_required
 def teacher_detail(request: PortalRequest, pk: int) -> HttpResponse:
-    teacher = _teacher(pk)
+    teacher = _teacher(request, pk)
     password_form = (
         PasswordResetForm(request.POST or None)
         if request.POST.get("form") == "password"
@@ -97,14 +98,11 @@ def teacher_detail(request: PortalRequest, pk: int) -> HttpResponse:
                 )
                 return redirect("portal:teacher_detail", pk=teacher.pk)
         elif request.POST.get("form") == "classrooms" and assign_form.is_valid():
-            chosen = set(assign_form.cleaned_data["classrooms"])
-            for classroom in Classroom.objects.filter(archived_at__isnull=True):
-                current = set(classroom.teachers.all())
-                wanted = current | {teacher} if classroom in chosen else current - {teacher}
-                if wanted != current:
-                    services.set_classroom_teachers(
-                        classroom=classroom, teachers=list(wanted), actor=request.user
-                    )
+            services.assign_teacher_classrooms(
+                teacher=teacher,
+                classrooms=assign_form.cleaned_data["classrooms"],
+                actor=request.user,
+            )
             messages.success(request, _("Classes assigned."))
             return redirect("portal:teacher_detail", pk=teacher.pk)
         status = 400
@@ -124,7 +122,7 @@ def teacher_detail(request: PortalRequest, pk: int) -> HttpResponse:
 @admin_required
 @require_POST
 def teacher_approve(request: PortalRequest, pk: int) -> HttpResponse:
-    teacher = _teacher(pk)
+    teacher = _teacher(request, pk)
     services.approve_teacher(teacher=teacher, actor=request.user)
     messages.success(request, _("%(name)s can sign in now.") % {"name": teacher.display_name})
     return redirect("portal:teacher_list")
@@ -133,7 +131,7 @@ def teacher_approve(request: PortalRequest, pk: int) -> HttpResponse:
 @admin_required
 @require_POST
 def teacher_set_active(request: PortalRequest, pk: int) -> HttpResponse:
-    teacher = _teacher(pk)
+    teacher = _teacher(request, pk)
     active = request.POST.get("active") == "1"
     services.set_user_active(user=teacher.user, active=active, actor=request.user)
     messages.success(
@@ -182,7 +180,7 @@ def audit_list(request: PortalRequest) -> HttpResponse:
     except core_selectors.BadCursorError:
         page = core_selectors.audit_log_page(filters, first=50)
         messages.warning(request, _("That page link was not valid; showing the newest entries."))
-    query = "&".join(f"{k}={v}" for k, v in raw.items() if v)
+    query = urlencode({key: value for key, value in raw.items() if value})
     return render_page(
         request,
         "portal/admin/audit_list.html",
@@ -193,7 +191,7 @@ def audit_list(request: PortalRequest) -> HttpResponse:
 
 @admin_required
 def audit_detail(request: PortalRequest, pk: int) -> HttpResponse:
-    entry = AuditLog.objects.filter(pk=pk).first()
+    entry = access.audit_log.filter(request.user).filter(pk=pk).first()
     if entry is None:
         raise Http404
     return render_page(request, "portal/admin/audit_detail.html", {"entry": entry, "nav": "audit"})

@@ -10,7 +10,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from learnify.accounts import data_rights, selectors, services
+from learnify.accounts import access, data_rights, selectors, services
 from learnify.ai import selectors as ai_selectors
 from learnify.ai import services as ai_services
 from learnify.ai.models import Recommendation
@@ -187,6 +187,9 @@ def child_detail(request: PortalRequest, pk: int) -> HttpResponse:
     """Everything about one child a teacher needs: progress, mastery, quizzes, badges, recommendations."""
     child = get_child_or_404(request, pk)
     services.record_child_viewed(child=child, viewer=request.user)
+    may_export_and_erase = access.children.can(
+        request.user, "export", child
+    ) and access.children.can(request.user, "erase", child)
     activity = progress_selectors.child_activity_by_day(child)
     chart = {
         "type": "bar",
@@ -237,13 +240,14 @@ def child_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "portal/children/detail.html",
         {
             "child": child,
-            "progress": progress_selectors.child_progress(child),
+            "progress": progress_selectors.child_progress(child, viewer=request.user),
             "mastery": ai_selectors.mastery_for_child(child),
-            "attempts": progress_selectors.child_attempt_history(child),
+            "attempts": progress_selectors.child_attempt_history(child, viewer=request.user),
             "achievements": child.achievements.select_related("badge"),
-            "recommendations": ai_selectors.active_recommendations(child).select_related("lesson"),
+            "recommendations": ai_selectors.recommendations_for(request.user, child),
             "activity": activity,
             "chart": chart,
+            "may_export_and_erase": may_export_and_erase,
             "nav": "classes",
         },
     )
@@ -289,9 +293,7 @@ def _recommendations_response(request: PortalRequest, child) -> HttpResponse:
             "portal/children/detail.html",
             {
                 "child": child,
-                "recommendations": ai_selectors.active_recommendations(child).select_related(
-                    "lesson"
-                ),
+                "recommendations": ai_selectors.recommendations_for(request.user, child),
             },
             partial="recommendations",
         )

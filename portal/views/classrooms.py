@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from learnify.accounts import selectors, services
-from learnify.accounts.models import ChildProfile
 from learnify.accounts.sign_in import picture_sign_in_locked_until
 from learnify.core.services import record_audit_event
 from learnify.progress.selectors import classrooms_with_activity
@@ -100,9 +99,7 @@ def classroom_edit(request: PortalRequest, pk: int) -> HttpResponse:
 
 
 def _roster(classroom) -> list[dict]:
-    children = ChildProfile.objects.filter(classroom=classroom, archived_at__isnull=True).order_by(
-        "display_name", "id"
-    )
+    children = selectors.class_roster(classroom)
     return [
         {"child": child, "locked": picture_sign_in_locked_until(child) is not None}
         for child in children

@@ -13,9 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from learnify.core.choices import LessonLevel
-from learnify.lessons import selectors, services
+from learnify.lessons import access, selectors, services
 from learnify.lessons.models import Lesson, LessonMedia, Skill
-from learnify.lessons.permissions import can_edit_lesson
 from portal.decorators import teacher_required
 from portal.forms import LessonForm, MediaForm, apply_service_errors
 from portal.http import PortalRequest, render_page
@@ -33,7 +32,7 @@ def get_lesson_or_404(request: PortalRequest, pk: int, *, edit: bool = False) ->
     lesson = selectors.lessons_visible_to(request.user).filter(pk=pk).first()
     if lesson is None:
         raise Http404
-    if edit and not can_edit_lesson(request.user, lesson):
+    if edit and not access.lessons.can(request.user, "manage", lesson):
         raise PermissionDenied
     return lesson
 
@@ -182,9 +181,10 @@ def lesson_media_add(request: PortalRequest, pk: int) -> HttpResponse:
 @require_POST
 def lesson_media_delete(request: PortalRequest, pk: int, media_pk: int) -> HttpResponse:
     lesson = get_lesson_or_404(request, pk, edit=True)
-    media = LessonMedia.objects.filter(pk=media_pk, lesson=lesson).first()
-    if media is None:
-        raise Http404
+    try:
+        media = selectors.get_media_of(lesson, media_pk)
+    except LessonMedia.DoesNotExist as exc:
+        raise Http404 from exc
     services.delete_lesson_media(media=media, actor=request.user)
     return render_page(
         request,

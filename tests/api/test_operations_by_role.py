@@ -310,6 +310,20 @@ CASES: dict[str, Case] = {
             ),
         },
     ),
+    "enrolChild": Case(
+        'mutation($c: ID!) { enrolChild(input: {displayName: "Noor", birthDate: "2021-06-01", classroomId: $c, kgLevel: KG1}) { displayName kgLevel } }',
+        lambda w: {"c": str(w.classroom.pk)},
+        {
+            "anonymous": UNAUTH,
+            "child": FORBID,
+            "other_child": FORBID,
+            "teacher": lambda d, w: (
+                d["enrolChild"] == {"displayName": "Noor", "kgLevel": "KG1"} or pytest.fail(d)
+            ),
+            "other_teacher": NOTFOUND,
+            "admin": lambda d, w: d["enrolChild"]["displayName"] == "Noor" or pytest.fail(d),
+        },
+    ),
     "register": Case(
         'mutation($c: ID!) { register(input: {role: CHILD, displayName: "Noor", birthDate: "2021-06-01", classroomId: $c, kgLevel: KG1}) { role child { displayName kgLevel } } }',
         lambda w: {"c": str(w.classroom.pk)},

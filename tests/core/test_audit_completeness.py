@@ -10,7 +10,10 @@ from pathlib import Path
 from django.conf import settings
 
 SERVICE_MODULES = [
-    "learnify/accounts/services.py",
+    *sorted(
+        path.relative_to(settings.BASE_DIR).as_posix()
+        for path in (Path(settings.BASE_DIR) / "learnify/accounts/services").glob("*.py")
+    ),
     "learnify/accounts/sign_in.py",
     "learnify/accounts/data_rights.py",
     "learnify/ai/services.py",
@@ -32,6 +35,7 @@ NOT_AUDITED = {
     "refresh_session": "rotation every 15 minutes; reuse of a rotated token is audited in tokens",
     "child_data": "a read; export_child_data audits it",
     "create_ml_student_map": "part of enrol_child, which is audited",
+    "lessons_changed": "a cache version; the lesson and skill writes it follows are audited",
     "log_lesson_interaction": "the ML row of an audited progress update",
     "log_quiz_answers": "the ML rows of an audited quiz attempt",
     "compute_recommendations": "a read",

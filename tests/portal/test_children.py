@@ -168,7 +168,7 @@ def test_bulk_upload_shows_each_rows_problem_and_adds_nobody(portal):
     page = response.content.decode()
 
     assert response.status_code == 400
-    assert "The name is missing." in page
+    assert "Enter the child&#x27;s name." in page
     assert "is not a date like" in page
     assert "not 4, 5 or 6 years old" in page
     assert "Add 4 children" not in page

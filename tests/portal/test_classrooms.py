@@ -134,9 +134,9 @@ def test_login_cards_show_each_childs_pictures_and_a_qr_code(portal):
 
 
 def test_reset_picture_code_gives_a_new_code_and_answers_htmx_with_the_roster(portal, monkeypatch):
-    from learnify.accounts import services
+    from learnify.accounts.services import children
 
-    monkeypatch.setattr(services, "generate_picture_code", lambda: ["boat", "moon", "apple"])
+    monkeypatch.setattr(children, "generate_picture_code", lambda: ["boat", "moon", "apple"])
 
     response = portal.as_teacher.post(
         f"/portal/classrooms/{portal.classroom.pk}/children/{portal.child.pk}/picture-code/", **HTMX
