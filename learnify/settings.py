@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "learnify.progress",
     "learnify.ai",
     "portal",
+    "learnify.demo",
 ]
 
 MIDDLEWARE = [

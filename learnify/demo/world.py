@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from learnify.accounts import services as account_services
 from learnify.accounts.models import AVATARS, ChildProfile, Classroom, TeacherProfile, User
-from learnify.core.demo import curriculum
+from learnify.demo.curriculum import QuizSpec, demo_curriculum
 from learnify.lessons.models import Lesson, Skill
 from learnify.quizzes.models import Choice, Question, Quiz
 
@@ -89,56 +89,57 @@ def ensure_people(*, password: str, created: dict[str, int]) -> tuple[User, list
 @transaction.atomic
 def ensure_curriculum(*, author: TeacherProfile, created: dict[str, int]) -> list[Lesson]:
     skills: dict[str, Skill] = {}
-    for spec in curriculum.SKILLS:
+    curriculum = demo_curriculum()
+    for skill_spec in curriculum.skills:
         skill, was_created = Skill.objects.get_or_create(
-            code=spec["code"],
+            code=skill_spec.code,
             defaults={
-                "name": spec["name"],
-                "description": spec["description"],
-                "domain": spec["domain"],
-                "kg_level": spec["kg_level"],
+                "name": skill_spec.name,
+                "description": skill_spec.description,
+                "domain": skill_spec.domain,
+                "kg_level": skill_spec.kg_level,
             },
         )
         if was_created:
-            skill.prerequisites.set([skills[code] for code in spec["prerequisites"]])
+            skill.prerequisites.set([skills[code] for code in skill_spec.prerequisites])
         _count(created, "skills", was_created)
-        skills[spec["code"]] = skill
+        skills[skill_spec.code] = skill
 
     lessons = []
     now = timezone.now()
-    for spec in curriculum.LESSONS:
-        lesson = Lesson.objects.filter(title=spec["title"], kg_level=spec["kg_level"]).first()
+    for spec in curriculum.lessons:
+        lesson = Lesson.objects.filter(title=spec.title, kg_level=spec.kg_level).first()
         if lesson is None:
             lesson = Lesson.objects.create(
-                title=spec["title"],
-                description=spec["description"],
-                kg_level=spec["kg_level"],
+                title=spec.title,
+                description=spec.description,
+                kg_level=spec.kg_level,
                 author=author,
-                estimated_minutes=spec["estimated_minutes"],
-                order=spec["order"],
+                estimated_minutes=spec.estimated_minutes,
+                order=spec.order,
                 is_published=True,
                 published_at=now,
             )
-            lesson.skills.set([skills[code] for code in spec["skills"]])
-            _create_quiz(lesson, spec["quiz"], skills)
+            lesson.skills.set([skills[code] for code in spec.skills])
+            _create_quiz(lesson, spec.quiz, skills)
             _count(created, "lessons", True)
         lessons.append(lesson)
     return lessons
 
 
-def _create_quiz(lesson: Lesson, spec: dict, skills: dict[str, Skill]) -> Quiz:
-    quiz = Quiz.objects.create(lesson=lesson, title=spec["title"], is_published=True)
-    for position, question_spec in enumerate(spec["questions"]):
+def _create_quiz(lesson: Lesson, spec: QuizSpec, skills: dict[str, Skill]) -> Quiz:
+    quiz = Quiz.objects.create(lesson=lesson, title=spec.title, is_published=True)
+    for position, question_spec in enumerate(spec.questions):
         question = Question.objects.create(
             quiz=quiz,
-            prompt=question_spec["prompt"],
-            kind=question_spec["kind"],
-            skill=skills[question_spec["skill"]],
+            prompt=question_spec.prompt,
+            kind=question_spec.kind,
+            skill=skills[question_spec.skill],
             order=position,
         )
         Choice.objects.bulk_create(
             Choice(question=question, label=label, is_correct=is_correct, order=order)
-            for order, (label, is_correct) in enumerate(question_spec["choices"])
+            for order, (label, is_correct) in enumerate(question_spec.choices)
         )
     return quiz
 
@@ -184,7 +185,7 @@ def ensure_children(
     on_progress: Callable[[int], None] | None = None,
 ) -> list[ChildProfile]:
     rng = random.Random(seed)
-    names = list(curriculum.FIRST_NAMES)
+    names = list(demo_curriculum().first_names)
     rng.shuffle(names)
     per_class = max(1, children_total // len(classrooms))
     children = []
