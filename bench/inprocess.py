@@ -222,7 +222,7 @@ DB_MARKERS = (
 PROJECT_PACKAGES = ("learnify", "api", "recommender", "portal")
 WRAPPERS = (
     "learnify/core/middleware.py",
-    "learnify/core/metrics.py",
+    "learnify/monitoring.py",
     "learnify/accounts/middleware.py",
 )
 

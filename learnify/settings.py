@@ -75,7 +75,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "learnify.core.middleware.RequestIdMiddleware",
-    "learnify.core.metrics.RequestMetricsMiddleware",
+    "learnify.monitoring.RequestMetricsMiddleware",
     "learnify.core.unavailable.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
