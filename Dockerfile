@@ -33,4 +33,6 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/api/health/', timeout=4).status == 200 else 1)"
 
 # Migrations run as a separate one-off job (see compose.yaml), never from every web process at once.
-CMD ["sh", "-c", "uvicorn learnify.asgi:application --host 0.0.0.0 --port ${PORT} --workers ${WEB_CONCURRENCY} --lifespan off --proxy-headers --forwarded-allow-ips='*'"]
+# The workers keep their Prometheus counts in PROMETHEUS_MULTIPROC_DIR, emptied at every start, so /metrics adds
+# up the whole container; only the web service sets it (the scheduler's short-lived commands would leave files).
+CMD ["sh", "-c", "export PROMETHEUS_MULTIPROC_DIR=\"${PROMETHEUS_MULTIPROC_DIR:-/tmp/learnify-metrics}\" && rm -rf \"$PROMETHEUS_MULTIPROC_DIR\" && mkdir -p \"$PROMETHEUS_MULTIPROC_DIR\" && exec uvicorn learnify.asgi:application --host 0.0.0.0 --port ${PORT} --workers ${WEB_CONCURRENCY} --lifespan off --proxy-headers --forwarded-allow-ips='*'"]

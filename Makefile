@@ -39,9 +39,11 @@ test: install
 test-security: install
 	$(BIN)/pytest -m security
 
+# ruff, and import-linter's contracts (pyproject.toml): which way imports flow between the layers.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .

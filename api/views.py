@@ -25,7 +25,7 @@ from api.base import ErrorCode
 from api.errors import with_codes
 from api.schema import introspection_allowed, schema
 from learnify.accounts.tokens import ACCESS, InvalidTokenError, authenticate_access_token, decode
-from learnify.core.metrics import recorder
+from learnify.core import metrics
 from learnify.core.unavailable import RETRY_AFTER_SECONDS
 
 CONNECTION_INIT_TIMEOUT = datetime.timedelta(seconds=5)
@@ -135,7 +135,7 @@ class LearnifyGraphQLWSConsumer(GraphQLWSConsumer):
             # Channels reads the socket's channel-layer inbox for ever; when Redis goes down that read raises
             # here, and letting it escape would drop the connection without a close frame (1006).
             logger.warning("websocket closed: its channel layer failed", exc_info=True)
-            recorder.count("websocket_server_failures")
+            metrics.WEBSOCKET_SERVER_FAILURES.inc()
             with contextlib.suppress(Exception):
                 await send(
                     {
@@ -186,7 +186,7 @@ class LearnifyGraphQLWSConsumer(GraphQLWSConsumer):
             pass
 
     async def disconnect(self, code: int) -> None:
-        recorder.count("websocket_connections_closed")
+        metrics.websocket_closed()
         watch = getattr(self, "_token_watch", None)
         if watch is not None:
             watch.cancel()
@@ -195,7 +195,7 @@ class LearnifyGraphQLWSConsumer(GraphQLWSConsumer):
     async def connect(self) -> None:
         # Nobody is signed in until connection_init says who; Channels' own auth middleware is not used here.
         self.scope["user"] = AnonymousUser()
-        recorder.count("websocket_connections_opened")
+        metrics.websocket_opened()
         await super().connect()
 
 

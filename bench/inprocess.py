@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import uuid
@@ -19,6 +20,7 @@ from pyinstrument import Profiler
 from pyinstrument.frame import Frame
 
 from bench import queries
+from bench.model import active_model
 from bench.world import World, submit_variables
 from learnify.accounts.models import ChildProfile, Classroom, TeacherProfile
 from learnify.accounts.tokens import issue_token_pair
@@ -222,7 +224,7 @@ DB_MARKERS = (
 PROJECT_PACKAGES = ("learnify", "api", "recommender", "portal")
 WRAPPERS = (
     "learnify/core/middleware.py",
-    "learnify/core/metrics.py",
+    "learnify/monitoring.py",
     "learnify/accounts/middleware.py",
 )
 
@@ -309,11 +311,14 @@ def profile(world: World, results_dir: Path, *, calls: int = 30) -> list[Profile
             c, queries.SUBMIT, submit_variables(child, world, rng), child.token
         ),
         "refresh-after-commit": refresh_after_commit,
+        # The same with a trained model serving: the world has none, so the refreshes above are the rules'.
+        "refresh-after-commit-model": refresh_after_commit,
     }
     out = []
     for name, call in runs.items():
         profiler = Profiler(interval=0.0005)
         with (
+            active_model() if name.endswith("-model") else contextlib.nullcontext(),
             override_settings(RECOMMENDATION_REFRESH_THREADS=1),
             mock.patch.object(ai_refresh, "schedule", return_value=None),
         ):

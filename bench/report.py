@@ -243,7 +243,9 @@ def render(summary: dict[str, Any]) -> str:
         "",
         "The child home read is there for comparison (no scoring, refresh or publishing in it). "
         "`write-submit` is the request alone; `refresh-after-commit` is what the refresh thread then does for "
-        "the child. Times are with the profiler on, so somewhat above the server's.",
+        "the child, with the rules (the world has no trained model), and `refresh-after-commit-model` the same "
+        "with a small trained model active (`bench/model.py`). Times are with the profiler on, so somewhat "
+        "above the server's.",
         "",
         "| scale | call | ms per call | scoring | database | recommendation refresh | publishing | other (GraphQL, ORM, serialisation) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",

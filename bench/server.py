@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -50,20 +51,23 @@ def uvicorn_server(*, workers: int = 2, log: IO[str] | None = None) -> Iterator[
     env = dict(os.environ)
     env["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-    process = subprocess.Popen(  # noqa: S603 - our own command line
-        [*uvicorn_command(port, workers=workers), "--no-access-log"],
-        cwd=ROOT,
-        env=env,
-        stdout=log or subprocess.DEVNULL,
-        stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
-    )
-    try:
-        wait_until_healthy(f"http://127.0.0.1:{port}")
-        yield "127.0.0.1", port
-    finally:
-        process.terminate()
+    # As the image runs it: the workers keep their Prometheus counts in files of a fresh directory.
+    with tempfile.TemporaryDirectory(prefix="bench-metrics-") as metrics_dir:
+        env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        process = subprocess.Popen(  # noqa: S603 - our own command line
+            [*uvicorn_command(port, workers=workers), "--no-access-log"],
+            cwd=ROOT,
+            env=env,
+            stdout=log or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
+        )
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+            wait_until_healthy(f"http://127.0.0.1:{port}")
+            yield "127.0.0.1", port
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)

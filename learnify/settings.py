@@ -70,11 +70,12 @@ INSTALLED_APPS = [
     "learnify.progress",
     "learnify.ai",
     "portal",
+    "learnify.demo",
 ]
 
 MIDDLEWARE = [
     "learnify.core.middleware.RequestIdMiddleware",
-    "learnify.core.metrics.RequestMetricsMiddleware",
+    "learnify.monitoring.RequestMetricsMiddleware",
     "learnify.core.unavailable.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",

@@ -5,8 +5,8 @@ from django.views.decorators.csrf import csrf_exempt
 from api.views import LearnifyGraphQLView
 from learnify.accounts.admin import own_password_change_view
 from learnify.core.health import health
-from learnify.core.metrics import metrics_view
 from learnify.lessons.views import serve_media
+from learnify.monitoring import metrics_view
 
 admin.site.site_header = "Learnify administration"
 admin.site.site_title = "Learnify admin"

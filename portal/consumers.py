@@ -10,8 +10,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from learnify.accounts.access import PORTAL_ROLES, has_role
 from learnify.accounts.selectors import classrooms_visible_to
-from learnify.core import events
-from learnify.core.metrics import recorder
+from learnify.core import events, metrics
 
 logger = logging.getLogger(__name__)
 
@@ -30,12 +29,12 @@ class ClassroomLiveConsumer(AsyncWebsocketConsumer):
         self.group = events.classroom_group(self.classroom.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        recorder.count("websocket_connections_opened")
+        metrics.websocket_opened()
 
     async def disconnect(self, code: int) -> None:
         group = getattr(self, "group", None)
         if group:
-            recorder.count("websocket_connections_closed")
+            metrics.websocket_closed()
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:  # the layer may be the thing that went away

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from learnify.ai import services
-from learnify.core.metrics import recorder
+from learnify.core.metrics import RECOMMENDATION_REFRESHES
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def schedule(child_id: int) -> None:
     """Refresh the child's recommendations soon, unless a refresh of theirs is already waiting to start."""
     with _lock:
         if child_id in _queued:
-            recorder.count("recommendation_refreshes_coalesced")
+            RECOMMENDATION_REFRESHES.labels(outcome="coalesced").inc()
             return
         _queued.add(child_id)
         future = _get_executor().submit(_refresh, child_id)
@@ -61,10 +61,10 @@ def _refresh(child_id: int) -> None:
     close_old_connections()
     try:
         if services.refresh_pending_recommendations(child_id=child_id):
-            recorder.count("recommendation_refreshes")
+            RECOMMENDATION_REFRESHES.labels(outcome="done").inc()
     except Exception:
         # The pending mark stays; the next attempt or `refresh_pending_recommendations` tries again.
-        recorder.count("recommendation_refresh_failures")
+        RECOMMENDATION_REFRESHES.labels(outcome="failed").inc()
         logger.exception("refreshing the recommendations of child %s failed", child_id)
     finally:
         connection.close()

@@ -21,7 +21,7 @@ class LessonLevel(models.TextChoices):
 
 # Seed design: a child's class follows their age when they are enrolled.
 AGE_TO_KG_LEVEL = {4: KgLevel.KG1, 5: KgLevel.KG2, 6: KgLevel.KG3}
-KG_LEVEL_AGE = {level: age for age, level in AGE_TO_KG_LEVEL.items()}
+KG_LEVEL_AGE: dict[str, int] = {level.value: age for age, level in AGE_TO_KG_LEVEL.items()}
 LEVEL_ORDER: tuple[str, ...] = tuple(KgLevel.values)
 
 

@@ -18,7 +18,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
-from learnify.core.metrics import recorder
+from learnify.core import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def _publish(deliveries: list[tuple[str, dict[str, Any]]]) -> None:
     if layer is None or not deliveries:
         return
     if time.monotonic() < _paused_until:
-        recorder.count("events_dropped", len(deliveries))
+        metrics.EVENTS_DROPPED.inc(len(deliveries))
         logger.warning(
             "events %s dropped: the channel layer failed moments ago",
             [(group, message.get("kind")) for group, message in deliveries],
@@ -79,9 +79,9 @@ def _publish(deliveries: list[tuple[str, dict[str, Any]]]) -> None:
             "event %s to %s was not delivered", message.get("kind"), group, exc_info=True
         )
     finally:
-        recorder.count("events_published", sent)
+        metrics.EVENTS_PUBLISHED.inc(sent)
         if sent < len(deliveries):
-            recorder.count("events_dropped", len(deliveries) - sent)
+            metrics.EVENTS_DROPPED.inc(len(deliveries) - sent)
 
 
 def _child_groups(child_id: int, classroom_id: int | None) -> list[str]:

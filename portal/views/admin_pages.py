@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 from learnify.accounts import access, services
 from learnify.accounts.models import Classroom, TeacherProfile
 from learnify.core import selectors as core_selectors
-from learnify.core.metrics import endpoint_stats
 from learnify.core.services import record_audit_event
 from learnify.progress.analytics import platform_analytics
 from portal.decorators import admin_required
@@ -254,7 +253,6 @@ def analytics(request: PortalRequest) -> HttpResponse:
     until = timezone.now()
     since = until - datetime.timedelta(days=days)
     figures = platform_analytics(since=since, until=until)
-    endpoints = endpoint_stats(since, until)
     engagement_chart = {
         "type": "bar",
         "data": {
@@ -303,30 +301,6 @@ def analytics(request: PortalRequest) -> HttpResponse:
         },
         "options": {"animation": False, "plugins": {"legend": {"display": False}}},
     }
-    latency_chart = {
-        "type": "bar",
-        "data": {
-            "labels": [s.endpoint for s in endpoints[:12]],
-            "datasets": [
-                {
-                    "label": "p50 ms",
-                    "data": [s.p50_ms for s in endpoints[:12]],
-                    "backgroundColor": "#9fb7ff",
-                },
-                {
-                    "label": "p95 ms",
-                    "data": [s.p95_ms for s in endpoints[:12]],
-                    "backgroundColor": "#f5cf96",
-                },
-                {
-                    "label": "p99 ms",
-                    "data": [s.p99_ms for s in endpoints[:12]],
-                    "backgroundColor": "#f2b8bf",
-                },
-            ],
-        },
-        "options": {"animation": False, "indexAxis": "y"},
-    }
     return render_page(
         request,
         "portal/admin/analytics.html",
@@ -334,10 +308,8 @@ def analytics(request: PortalRequest) -> HttpResponse:
             "days": days,
             "periods": PERIODS,
             "figures": figures,
-            "endpoints": endpoints,
             "engagement_chart": engagement_chart,
             "recommendation_chart": recommendation_chart,
-            "latency_chart": latency_chart,
             "nav": "analytics",
         },
     )

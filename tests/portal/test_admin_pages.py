@@ -143,11 +143,14 @@ def test_audit_detail_shows_the_entry(portal):
     assert "check" in page
 
 
-def test_analytics_shows_figures_and_endpoint_timings(portal):
+def test_analytics_shows_learning_figures_not_request_timings(portal):
     portal.as_teacher.get("/portal/classrooms/")
 
     page = portal.as_admin.get("/portal/analytics/", {"days": "7"}).content.decode()
 
     assert "Platform analytics" in page
-    assert "portal:classroom_list" in page
-    assert 'data-chart="latency-chart"' in page
+    assert 'data-chart="engagement-chart"' in page
+    assert 'data-chart="recommendation-chart"' in page
+    # Request latencies are Prometheus's (/metrics), not the admin's.
+    assert "portal:classroom_list" not in page
+    assert "latency-chart" not in page

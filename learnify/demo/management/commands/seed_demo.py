@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
 from learnify.accounts.models import ChildProfile, User
-from learnify.core.demo import activity, world
+from learnify.demo import activity, world
 
 
 class Command(BaseCommand):

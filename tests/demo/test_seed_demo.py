@@ -5,7 +5,7 @@ from django.apps import apps
 from django.core.management import call_command
 
 from learnify.accounts.models import ChildProfile, Classroom, User
-from learnify.core.demo import curriculum
+from learnify.demo.curriculum import demo_curriculum
 from learnify.lessons.models import Lesson
 from learnify.quizzes.models import QuizAttempt
 
@@ -48,7 +48,7 @@ def test_seed_demo_builds_the_demo_world():
         "KG3",
     ]
     assert ChildProfile.objects.count() == 12
-    assert Lesson.objects.count() == len(curriculum.LESSONS) >= 60
+    assert Lesson.objects.count() == len(demo_curriculum().lessons) >= 60
     assert all(3 <= lesson.quiz.questions.count() <= 6 for lesson in Lesson.objects.all())
     assert QuizAttempt.objects.exists()
     for classroom in Classroom.objects.all():

@@ -17,7 +17,9 @@ from django.utils import timezone
 
 from learnify.accounts import services as account_services
 from learnify.accounts.models import AVATARS, ChildProfile, Classroom, TeacherProfile, User
-from learnify.core.demo import curriculum
+from learnify.ai import services as ai_services
+from learnify.core.choices import KG_LEVEL_AGE
+from learnify.demo.curriculum import QuizSpec, demo_curriculum
 from learnify.lessons.models import Lesson, Skill
 from learnify.quizzes.models import Choice, Question, Quiz
 
@@ -36,7 +38,6 @@ CLASSROOMS = [
     ("Rainbows", "KG3", 2),
     ("Explorers", "KG3", 0),
 ]
-AGE_OF_LEVEL = {"KG1": 4, "KG2": 5, "KG3": 6}
 
 
 def school_year_of(day: datetime.date) -> str:
@@ -89,63 +90,66 @@ def ensure_people(*, password: str, created: dict[str, int]) -> tuple[User, list
 @transaction.atomic
 def ensure_curriculum(*, author: TeacherProfile, created: dict[str, int]) -> list[Lesson]:
     skills: dict[str, Skill] = {}
-    for spec in curriculum.SKILLS:
+    curriculum = demo_curriculum()
+    for skill_spec in curriculum.skills:
         skill, was_created = Skill.objects.get_or_create(
-            code=spec["code"],
+            code=skill_spec.code,
             defaults={
-                "name": spec["name"],
-                "description": spec["description"],
-                "domain": spec["domain"],
-                "kg_level": spec["kg_level"],
+                "name": skill_spec.name,
+                "description": skill_spec.description,
+                "domain": skill_spec.domain,
+                "kg_level": skill_spec.kg_level,
             },
         )
         if was_created:
-            skill.prerequisites.set([skills[code] for code in spec["prerequisites"]])
+            skill.prerequisites.set([skills[code] for code in skill_spec.prerequisites])
         _count(created, "skills", was_created)
-        skills[spec["code"]] = skill
+        skills[skill_spec.code] = skill
 
     lessons = []
     now = timezone.now()
-    for spec in curriculum.LESSONS:
-        lesson = Lesson.objects.filter(title=spec["title"], kg_level=spec["kg_level"]).first()
+    for spec in curriculum.lessons:
+        lesson = Lesson.objects.filter(title=spec.title, kg_level=spec.kg_level).first()
         if lesson is None:
             lesson = Lesson.objects.create(
-                title=spec["title"],
-                description=spec["description"],
-                kg_level=spec["kg_level"],
+                title=spec.title,
+                description=spec.description,
+                kg_level=spec.kg_level,
                 author=author,
-                estimated_minutes=spec["estimated_minutes"],
-                order=spec["order"],
+                estimated_minutes=spec.estimated_minutes,
+                order=spec.order,
                 is_published=True,
                 published_at=now,
             )
-            lesson.skills.set([skills[code] for code in spec["skills"]])
-            _create_quiz(lesson, spec["quiz"], skills)
+            lesson.skills.set([skills[code] for code in spec.skills])
+            _create_quiz(lesson, spec.quiz, skills)
             _count(created, "lessons", True)
         lessons.append(lesson)
+    if created.get("skills") or created.get("lessons"):
+        ai_services.lessons_changed()
     return lessons
 
 
-def _create_quiz(lesson: Lesson, spec: dict, skills: dict[str, Skill]) -> Quiz:
-    quiz = Quiz.objects.create(lesson=lesson, title=spec["title"], is_published=True)
-    for position, question_spec in enumerate(spec["questions"]):
+def _create_quiz(lesson: Lesson, spec: QuizSpec, skills: dict[str, Skill]) -> Quiz:
+    quiz = Quiz.objects.create(lesson=lesson, title=spec.title, is_published=True)
+    for position, question_spec in enumerate(spec.questions):
         question = Question.objects.create(
             quiz=quiz,
-            prompt=question_spec["prompt"],
-            kind=question_spec["kind"],
-            skill=skills[question_spec["skill"]],
+            prompt=question_spec.prompt,
+            kind=question_spec.kind,
+            skill=skills[question_spec.skill],
             order=position,
         )
         Choice.objects.bulk_create(
             Choice(question=question, label=label, is_correct=is_correct, order=order)
-            for order, (label, is_correct) in enumerate(question_spec["choices"])
+            for order, (label, is_correct) in enumerate(question_spec.choices)
         )
     return quiz
 
 
 def _birth_date(rng: random.Random, level: str, today: datetime.date) -> datetime.date:
     """Return a birth date that makes the child exactly the age of `level` today."""
-    age = AGE_OF_LEVEL[level]
+    age = KG_LEVEL_AGE[level]
     try:
         latest = today.replace(year=today.year - age)
     except ValueError:  # today is 29 February
@@ -184,7 +188,7 @@ def ensure_children(
     on_progress: Callable[[int], None] | None = None,
 ) -> list[ChildProfile]:
     rng = random.Random(seed)
-    names = list(curriculum.FIRST_NAMES)
+    names = list(demo_curriculum().first_names)
     rng.shuffle(names)
     per_class = max(1, children_total // len(classrooms))
     children = []

@@ -181,7 +181,7 @@ def simulate_child(
             )
             attempts += 1
             moment += datetime.timedelta(minutes=rng.randrange(2, 10))
-            if outcome.attempt.score >= lesson.quiz.pass_mark or retries >= MAX_RETRIES:
+            if outcome.attempt.passed or retries >= MAX_RETRIES:
                 position, retries = position + 1, 0
             else:
                 retries += 1
