@@ -30,6 +30,7 @@ import xgboost as xgb
 from sklearn.linear_model import LogisticRegression
 
 from recommender.cleaning import clean_lesson_interactions, clean_quiz_answers
+from recommender.constants import LEVEL_ORDER, MIXED, SUCCESS_BAND
 from recommender.features import attempt_features, features_for_candidates, item_statistics
 from recommender.mastery import estimate_mastery_by_child
 from recommender.policy import (
@@ -38,9 +39,8 @@ from recommender.policy import (
     recommend,
     recommend_with_model,
 )
-from recommender.rules import LEVEL_ORDER, MIXED, ChildState, recommend_by_rules
+from recommender.rules import ChildState, recommend_by_rules
 from recommender.simulator import (
-    LEVELS,
     LearnerSimulator,
     Observation,
     PolicyRun,
@@ -426,7 +426,8 @@ def _child_states(obs: Observation) -> dict[str, ChildState]:
     )
     states = {}
     lessons_by_level = {
-        level: obs.lessons[obs.lessons["kg_level"].isin(_levels_for(level))] for level in LEVELS
+        level: obs.lessons[obs.lessons["kg_level"].isin(_levels_for(level))]
+        for level in LEVEL_ORDER
     }
     for child, level, now in zip(
         obs.children["ml_student_id"], obs.children["kg_level"], obs.children["now"], strict=True
@@ -739,6 +740,10 @@ def _time_batch(n_children: int, simulator, model, stats, *, seed: int) -> dict[
 # --------------------------------------------------------------------------------------------------------------
 
 
+# The success band as the tables print it: "65-85 %".
+_BAND_LABEL = f"{SUCCESS_BAND[0] * 100:.0f}-{SUCCESS_BAND[1] * 100:.0f} %"
+
+
 def _ci(value: float, low: float, high: float, digits: int = 3) -> str:
     return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
@@ -865,7 +870,7 @@ def _policy_tables(results: pd.DataFrame, checkpoints: tuple[int, ...]) -> str:
             f"gain after {first}",
             f"gain after {last}",
             f"weakest quarter, gain after {last}",
-            "true P(success) in 65-85 %",
+            f"true P(success) in {_BAND_LABEL}",
             "mean true P(success)",
             f"- sequential, gain after {last} [95 % CI]",
             f"latent gain after {last}",
@@ -906,7 +911,7 @@ def _policy_summary(results: pd.DataFrame, checkpoints: tuple[int, ...]) -> str:
             f"mean gain after {first}",
             f"mean gain after {last}",
             f"weakest quarter after {last}",
-            "in 65-85 %",
+            f"in {_BAND_LABEL}",
             f"- sequential after {last}",
             f"latent gain after {last}",
             f"- sequential, latent, after {last}",

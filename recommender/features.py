@@ -18,12 +18,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from recommender.constants import LEVEL_ORDER, MIXED
+
 SUCCESS_SHARE = 0.6  # share of questions right for a quiz attempt to count as a success
 LAST_K = 5  # answers behind accuracy_last_k per child and skill
 CHILD_LAST_K = 10  # answers behind the child's recent accuracy over all skills
 MEDIAN_WINDOW = 5000  # answers behind the class-level median answer time
 NO_SKILL = -1  # questions without a skill are pooled under this id
-LEVEL_NUMBER = {"KG1": 1.0, "KG2": 2.0, "KG3": 3.0, "MIXED": 0.0}
+# The class level as a number for the model: 1, 2, 3 from the youngest; MIXED lessons 0.
+LEVEL_NUMBER = {**{level: float(n) for n, level in enumerate(LEVEL_ORDER, start=1)}, MIXED: 0.0}
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from recommender.constants import LEVEL_ORDER, MIXED
 from recommender.mastery import HIGH, LOW
 
-LEVEL_ORDER = ["KG1", "KG2", "KG3"]
-MIXED = "MIXED"
 JUST_DONE_MINUTES = 30
 RECOMMENDATION_COLUMNS = ["lesson_id", "score", "reason_code", "skill_id", "params"]
+PROGRESS_COLUMNS = ["lesson_id", "status", "percent", "last_accessed_at"]
 
 RESUME = "RESUME"
 SKILL_GAP = "SKILL_GAP"

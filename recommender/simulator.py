@@ -24,12 +24,10 @@ from recommender.cleaning import (
     clean_lesson_interactions,
     clean_quiz_answers,
 )
+from recommender.constants import LEVEL_ORDER, MIXED, SUCCESS_BAND
 
-LEVELS = ["KG1", "KG2", "KG3"]
-MIXED = "MIXED"
 STRANDS = ["numbers", "shapes", "letters", "sounds"]
 SUCCESS_SHARE = 0.6  # share of questions right for a quiz attempt to count as a success
-BAND = (0.65, 0.85)
 START = pd.Timestamp("2025-01-06 08:00", tz="UTC")
 DAY = 86400.0
 
@@ -65,7 +63,7 @@ def make_curriculum(
     """Return a kindergarten curriculum: four strands per level, each strand building on the level below."""
     rng = np.random.default_rng(seed)
     skills = []
-    for li, level in enumerate(LEVELS):
+    for li, level in enumerate(LEVEL_ORDER):
         for si, strand in enumerate(STRANDS):
             skill_id = 1 + li * len(STRANDS) + si
             prereqs = [skill_id - len(STRANDS)] if li > 0 else []
@@ -85,7 +83,7 @@ def make_curriculum(
     lessons, questions = [], []
     lesson_id, question_id = 101, 10001
     ramp = np.linspace(-0.8, 0.8, lessons_per_skill)
-    for li, level in enumerate(LEVELS):
+    for li, level in enumerate(LEVEL_ORDER):
         base = -1.0 + li  # later levels are harder
         level_skills = [1 + li * len(STRANDS) + si for si in range(len(STRANDS))]
         # A spiral curriculum: the first lesson of every strand, then the second of every strand, ...
@@ -141,7 +139,7 @@ class Cohort:
     """Simulated children: their ids and levels (observable) and their hidden state (the truth)."""
 
     ml_student_ids: list[str]
-    kg_levels: np.ndarray  # index into LEVELS
+    kg_levels: np.ndarray  # index into LEVEL_ORDER
     clock: np.ndarray  # seconds since START of each child's next session
     pace: np.ndarray  # log-seconds offset: slow or fast children
     engagement: np.ndarray  # how readily a child finishes a lesson
@@ -173,7 +171,7 @@ class LearnerSimulator:
         questions = curriculum.questions.reset_index(drop=True)
         self.skill_ids = curriculum.skills["skill_id"].to_numpy()
         self.skill_index = {int(s): i for i, s in enumerate(self.skill_ids)}
-        self.skill_level = curriculum.skills["kg_level"].map(LEVELS.index).to_numpy()
+        self.skill_level = curriculum.skills["kg_level"].map(LEVEL_ORDER.index).to_numpy()
         self.lesson_ids = lessons["lesson_id"].to_numpy()
         self.lesson_index = {int(lid): i for i, lid in enumerate(self.lesson_ids)}
         self.lesson_level = lessons["kg_level"].to_numpy()
@@ -214,8 +212,8 @@ class LearnerSimulator:
         # The mastery score counts the questions of each child's own level (and MIXED lessons of that level).
         lesson_home = np.array(
             [
-                LEVELS.index(level)
-                if level in LEVELS
+                LEVEL_ORDER.index(level)
+                if level in LEVEL_ORDER
                 else int(self.skill_level[self.skill_index[ids[0]]])
                 for level, ids in zip(lessons["kg_level"], lessons["skill_ids"], strict=True)
             ]
@@ -259,7 +257,7 @@ class LearnerSimulator:
         levels = (
             np.asarray(kg_levels)
             if kg_levels is not None
-            else rng.integers(0, len(LEVELS), n_children)
+            else rng.integers(0, len(LEVEL_ORDER), n_children)
         )
         cohort = Cohort(
             ml_student_ids=_uuids(rng, n_children),
@@ -304,7 +302,7 @@ class LearnerSimulator:
     def mastery_score_of(self, cohort: Cohort, child: np.ndarray) -> np.ndarray:
         """Return the mastery score of the children at rows `child` of `cohort`."""
         scores = np.zeros(len(child))
-        for level in range(len(LEVELS)):
+        for level in range(len(LEVEL_ORDER)):
             rows = np.flatnonzero(cohort.kg_levels[child] == level)
             questions = np.flatnonzero(self.q_home == level)
             if len(rows):
@@ -760,8 +758,8 @@ def level_sequences(sim: LearnerSimulator) -> list[np.ndarray]:
     """Return, per class level, lesson indices in curriculum order: own level and MIXED, then the next level."""
     lessons = sim.curriculum.lessons.reset_index(drop=True)
     sequences = []
-    for li in range(len(LEVELS)):
-        levels = LEVELS[li : li + 2]
+    for li in range(len(LEVEL_ORDER)):
+        levels = LEVEL_ORDER[li : li + 2]
         ordered = lessons[lessons["home_level"].isin(levels)]
         ordered = ordered.assign(rank=ordered["home_level"].map(levels.index))
         sequences.append(ordered.sort_values(["rank", "sequence"]).index.to_numpy())
@@ -806,7 +804,10 @@ def simulate_history(
             answers_frame, interactions_frame, rng, ids
         )
     children = pd.DataFrame(
-        {"ml_student_id": cohort.ml_student_ids, "kg_level": [LEVELS[i] for i in cohort.kg_levels]}
+        {
+            "ml_student_id": cohort.ml_student_ids,
+            "kg_level": [LEVEL_ORDER[i] for i in cohort.kg_levels],
+        }
     )
     return SimulatedHistory(
         answers_frame,
@@ -865,7 +866,7 @@ class PolicyRun:
         """Change of the latent knowledge over all skills (ability, or learned steps / tiers)."""
         return self.latent[checkpoint] - self.latent_initial
 
-    def share_in_band(self, band: tuple[float, float] = BAND) -> float:
+    def share_in_band(self, band: tuple[float, float] = SUCCESS_BAND) -> float:
         p = self.chosen_p_success
         return float(((p >= band[0]) & (p <= band[1])).mean())
 
@@ -938,7 +939,7 @@ def run_policy(
             children=pd.DataFrame(
                 {
                     "ml_student_id": cohort.ml_student_ids,
-                    "kg_level": [LEVELS[i] for i in cohort.kg_levels],
+                    "kg_level": [LEVEL_ORDER[i] for i in cohort.kg_levels],
                     "now": START + pd.to_timedelta(cohort.clock, unit="s"),
                 }
             ),
