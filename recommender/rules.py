@@ -54,6 +54,15 @@ def allowed_levels(kg_level: str, mastery: pd.DataFrame) -> set[str]:
     return levels
 
 
+def candidate_levels(kg_level: str) -> list[str]:
+    """The levels a child's candidate lessons come from: their own, the next one and MIXED.
+
+    Raises ValueError for a level that is not in LEVEL_ORDER.
+    """
+    position = LEVEL_ORDER.index(kg_level)
+    return [*LEVEL_ORDER[position : position + 2], MIXED]
+
+
 def _last_scores(attempts: pd.DataFrame, skill_id: int | None, n: int = 2) -> list[float]:
     if attempts.empty or skill_id is None:
         return []
