@@ -98,10 +98,11 @@ def derive_on_postgres(writer: RowWriter) -> None:
         """,
         QuizAttemptRaw._meta.db_table: """
             INSERT INTO ai_quiz_attempts_raw (event_id, ml_student_id, attempt_id, client_attempt_id,
-                quiz_id, lesson_id, question_id, skill_id, kg_level, correct, seconds, answered_at,
-                recorded_at)
-            SELECT gen_random_uuid(), m.ml_student_id, t.id, t.client_attempt_id, t.quiz_id, q.lesson_id,
-                a.question_id, qu.skill_id, l.kg_level, a.correct, a.seconds, t.finished_at, t.finished_at
+                quiz_id, pass_mark, lesson_id, question_id, skill_id, kg_level, correct, seconds,
+                answered_at, recorded_at)
+            SELECT gen_random_uuid(), m.ml_student_id, t.id, t.client_attempt_id, t.quiz_id, q.pass_mark,
+                q.lesson_id, a.question_id, qu.skill_id, l.kg_level, a.correct, a.seconds, t.finished_at,
+                t.finished_at
             FROM quizzes_answer a
             JOIN quizzes_quizattempt t ON t.id = a.attempt_id
             JOIN ai_ml_student_map m ON m.child_id = t.child_id

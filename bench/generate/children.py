@@ -42,6 +42,7 @@ RAW_ANSWER_COLUMNS = (
     "attempt_id",
     "client_attempt_id",
     "quiz_id",
+    "pass_mark",
     "lesson_id",
     "question_id",
     "skill_id",
@@ -305,7 +306,8 @@ def _write_attempts(
                         child.ml_id,
                         ids.attempt,
                         client_id,
-                        lesson_id,
+                        lesson_id,  # the quiz's id is its lesson's
+                        PASS_MARK,
                         lesson_id,
                         key.id,
                         key.skill_id,

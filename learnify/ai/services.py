@@ -85,6 +85,7 @@ def log_quiz_answers(*, child: ChildProfile, attempt, answers: Iterable) -> list
             attempt_id=attempt.pk,
             client_attempt_id=attempt.client_attempt_id,
             quiz_id=quiz.pk,
+            pass_mark=quiz.pass_mark,
             lesson_id=quiz.lesson_id,
             question_id=answer.question_id,
             skill_id=answer.question.skill_id,

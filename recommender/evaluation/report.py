@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from recommender.constants import SUCCESS_BAND
+from recommender.constants import DEFAULT_PASS_MARK, SUCCESS_BAND
 from recommender.evaluation.baselines import BASELINES, ORACLE, OURS
 from recommender.evaluation.benchmarks import (
     policy_benchmark,
@@ -295,7 +295,8 @@ def run_evaluation(sizes: Sizes, *, mode: str = "full", jobs: int = 2) -> Report
             f"{sizes.history_lessons} lessons under a noisy sequential curriculum, with realistic faults that "
             "cleaning removes. The oracle rows use the simulator's true probabilities: the ceiling.",
             "## 1. Next-attempt success prediction\n\n"
-            "Outcome: the child passes the lesson's quiz (at least 60 % right). Held-out children: 20 % of the "
+            "Outcome: the child passes the lesson's quiz (reaches its pass mark: at least "
+            f"{DEFAULT_PASS_MARK * 100:.0f} % right in the simulated quizzes). Held-out children: 20 % of the "
             "children are never seen in training. Per-child time split: each child's latest 20 % of attempts. "
             "AUC intervals resample children (bootstrap, "
             f"{sizes.n_boot} rounds); the difference column resamples the same children for both models (paired).",

@@ -15,7 +15,6 @@ from recommender.features.columns import (
     NO_SKILL,
     SKILL_COLUMNS,
     STUDENT_FEATURE_COLUMNS,
-    SUCCESS_SHARE,
     ItemStats,
 )
 from recommender.features.elo import ELO, EloSettings, replay_elo
@@ -58,7 +57,7 @@ def _compute(
         )
     ratings, final_difficulty = replay_elo(tables.skills, elo, frozen_difficulty)
     per_skill = per_skill.merge(ratings, on=["seq", "skill"], how="left")
-    per_skill = frontier(per_skill, a["score"].to_numpy())
+    per_skill = frontier(per_skill, a["passed"].to_numpy(dtype=bool))
     by_attempt = per_skill.groupby("seq")[SKILL_COLUMNS].mean()
     by_attempt["child_ability"] = per_skill.groupby("seq")["child_ability"].first()
     by_attempt["lesson_difficulty"] = per_skill.groupby("seq")["lesson_difficulty"].first()
@@ -99,6 +98,7 @@ def _empty_like_answers() -> pd.DataFrame:
             "ml_student_id": pd.Series(dtype=str),
             "attempt_id": pd.Series(dtype=np.int64),
             "quiz_id": pd.Series(dtype=np.int64),
+            "pass_mark": pd.Series(dtype=float),
             "lesson_id": pd.Series(dtype=np.int64),
             "question_id": pd.Series(dtype=np.int64),
             "skill_id": pd.Series(dtype="Int64"),
@@ -138,7 +138,8 @@ def attempt_features(
     """Return one row per (ml_student_id, attempt_id): the features just before the attempt, and its outcome.
 
     Columns: ml_student_id, attempt_id, quiz_id, lesson_id, kg_level, skill_ids, attempted_at, n_correct,
-    score (share right), success (score >= 0.6), then FEATURE_COLUMNS. Rows are in time order.
+    score (share right), pass_mark (the quiz's), success (the score reaches the pass mark), then
+    FEATURE_COLUMNS. Rows are in time order.
     """
     if answers_clean.empty:
         return pd.DataFrame(
@@ -152,6 +153,7 @@ def attempt_features(
                 "attempted_at",
                 "n_correct",
                 "score",
+                "pass_mark",
                 "success",
                 *FEATURE_COLUMNS,
             ]
@@ -170,9 +172,10 @@ def attempt_features(
             "attempted_at": pd.to_datetime(out["t"].to_numpy(), utc=True),
             "n_correct": out["k"].to_numpy(dtype=float).astype(np.int64),
             "score": out["score"].to_numpy(dtype=float),
+            "pass_mark": out["pass_mark"].to_numpy(dtype=float),
+            "success": out["passed"].to_numpy(dtype=bool),
         }
     )
-    frame["success"] = frame["score"] >= SUCCESS_SHARE - 1e-9
     for column in FEATURE_COLUMNS:
         frame[column] = out[column].to_numpy(dtype=float)
     return frame.reset_index(drop=True)

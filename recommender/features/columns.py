@@ -8,7 +8,6 @@ import pandas as pd
 
 from recommender.constants import LEVEL_ORDER, MIXED
 
-SUCCESS_SHARE = 0.6  # share of questions right for a quiz attempt to count as a success
 LAST_K = 5  # answers behind accuracy_last_k per child and skill
 CHILD_LAST_K = 10  # answers behind the child's recent accuracy over all skills
 MEDIAN_WINDOW = 5000  # answers behind the class-level median answer time

@@ -18,7 +18,6 @@ from recommender.features.columns import (
     CHILD_LAST_K,
     LAST_K,
     MEDIAN_WINDOW,
-    SUCCESS_SHARE,
     ItemStats,
 )
 from recommender.features.tables import Tables
@@ -275,13 +274,13 @@ def interaction_features(tables: Tables, interactions: pd.DataFrame | None) -> p
     return out.reindex(a["seq"].to_numpy())
 
 
-def frontier(per_skill: pd.DataFrame, attempt_score: np.ndarray) -> pd.DataFrame:
+def frontier(per_skill: pd.DataFrame, attempt_passed: np.ndarray) -> pd.DataFrame:
     """How this lesson's difficulty compares with the hardest lesson of the skill the child has passed and
     the easiest one they failed, before the attempt: a child who passed harder lessons will likely pass."""
     rows = per_skill.sort_values(["child", "skill", "seq"], kind="stable").reset_index(drop=True)
     key = pd.Series(combined_key(rows, ["child", "skill"]))
     real = rows["real"].to_numpy() == 1
-    passed = real & (attempt_score[rows["seq"].to_numpy()] >= SUCCESS_SHARE - 1e-9)
+    passed = real & attempt_passed[rows["seq"].to_numpy()]
     failed = real & ~passed
     difficulty = rows["lesson_difficulty"].to_numpy(dtype=float)
     # Exclusive running extremes: shift by one within the group, then the running max / min.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from recommender.constants import passes
 from recommender.features.arrays import nanoseconds, ratio
 from recommender.features.columns import NO_SKILL
 
@@ -17,7 +18,9 @@ from recommender.features.columns import NO_SKILL
 class Tables:
     """The attempts (real and query) and their (attempt, skill) rows, with integer codes, ordered by seq."""
 
-    attempts: pd.DataFrame  # one row per attempt key
+    attempts: (
+        pd.DataFrame
+    )  # one row per attempt key, with its score, pass mark and whether it passed
     skills: pd.DataFrame  # one row per (attempt key, skill)
     questions: pd.DataFrame  # real answers with their attempt's key and seq
     children: pd.Index  # code -> ml_student_id
@@ -51,6 +54,7 @@ def build_tables(answers: pd.DataFrame, queries: pd.DataFrame | None) -> Tables:
             "attempt_id": answers["attempt_id"].to_numpy(dtype=np.int64),
             "lesson": answers["lesson_id"].to_numpy(dtype=np.int64),
             "quiz": answers["quiz_id"].to_numpy(dtype=np.int64),
+            "pass_mark": answers["pass_mark"].to_numpy(dtype=float),
             "question": answers["question_id"].to_numpy(dtype=np.int64),
             "skill": answers["skill_id"].astype("Int64").fillna(NO_SKILL).to_numpy(dtype=np.int64),
             "kg": answers["kg_level"].astype(str).to_numpy(),
@@ -64,6 +68,7 @@ def build_tables(answers: pd.DataFrame, queries: pd.DataFrame | None) -> Tables:
         .agg(
             lesson=("lesson", "first"),
             quiz=("quiz", "first"),
+            pass_mark=("pass_mark", "first"),
             kg=("kg", "first"),
             t=("t", "min"),
             n=("y", "size"),
@@ -83,6 +88,7 @@ def build_tables(answers: pd.DataFrame, queries: pd.DataFrame | None) -> Tables:
                 "attempt_id": -1,
                 "lesson": queries["lesson_id"].to_numpy(dtype=np.int64),
                 "quiz": -1,
+                "pass_mark": np.nan,
                 "kg": queries["kg_level"].astype(str).to_numpy(),
                 "t": nanoseconds(queries["as_of"]),
                 "n": 0,
@@ -106,6 +112,10 @@ def build_tables(answers: pd.DataFrame, queries: pd.DataFrame | None) -> Tables:
     attempts["seq"] = np.arange(len(attempts))
     attempts["real"] = 1 - attempts["is_query"]
     attempts["score"] = ratio(attempts["k"].to_numpy(), attempts["n"].to_numpy().astype(float))
+    # Whether a real attempt passed its quiz; a query has no outcome (its score is NaN, so it never passes).
+    attempts["passed"] = passes(
+        attempts["score"].to_numpy(dtype=float), attempts["pass_mark"].to_numpy(dtype=float)
+    )
 
     # Real answers learn their attempt's seq; the (attempt, skill) rows aggregate them.
     seq_of = attempts.loc[attempts["is_query"] == 0, ["child", "attempt_id", "seq"]]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recommender.constants import LEVEL_ORDER, MIXED
+from recommender.constants import DEFAULT_PASS_MARK, LEVEL_ORDER, MIXED
 
 STRANDS = ["numbers", "shapes", "letters", "sounds"]
 
@@ -19,7 +19,8 @@ class Curriculum:
     skills: skill_id, name, kg_level, prereq_skill_ids (list).
     lessons: lesson_id, quiz_id, kg_level, order (position among the lessons of its first skill, as in
         Learnify), sequence (position in its class level's spiral curriculum), home_level (the class level
-        of its skills), skill_ids (list), prereq_skill_ids (list), difficulty, tier, n_questions.
+        of its skills), skill_ids (list), prereq_skill_ids (list), difficulty, tier, n_questions, pass_mark
+        (the share of its quiz's questions right that passes it).
     questions: question_id, lesson_id, quiz_id, skill_id, difficulty, guess, tier.
     """
 
@@ -33,9 +34,16 @@ class Curriculum:
 
 
 def make_curriculum(
-    *, seed: int, lessons_per_skill: int = 6, mixed_lessons_per_level: int = 2
+    *,
+    seed: int,
+    lessons_per_skill: int = 6,
+    mixed_lessons_per_level: int = 2,
+    pass_mark: float = DEFAULT_PASS_MARK,
 ) -> Curriculum:
-    """Return a kindergarten curriculum: four strands per level, each strand building on the level below."""
+    """Return a kindergarten curriculum: four strands per level, each strand building on the level below.
+
+    Every quiz has `pass_mark` as its pass mark (Learnify's default unless given).
+    """
     rng = np.random.default_rng(seed)
     skills = []
     for li, level in enumerate(LEVEL_ORDER):
@@ -84,6 +92,7 @@ def make_curriculum(
                     "difficulty": float(difficulty),
                     "tier": tier,
                     "n_questions": n_questions,
+                    "pass_mark": pass_mark,
                 }
             )
             guess = 1.0 / rng.choice([3, 4])  # picture multiple choice with three or four pictures

@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from recommender.constants import LEVEL_ORDER
+from recommender.constants import LEVEL_ORDER, passes
 from recommender.simulator.curriculum import Curriculum
 
-SUCCESS_SHARE = 0.6  # share of questions right for a quiz attempt to count as a success
 START = pd.Timestamp("2025-01-06 08:00", tz="UTC")
 DAY = 86400.0
 
@@ -74,6 +73,7 @@ class LearnerSimulator:
         self.q_ids = questions["question_id"].to_numpy()
         self.q_lesson = q_lesson
         self.lesson_quiz = lessons["quiz_id"].to_numpy()
+        self.lesson_pass_mark = lessons["pass_mark"].to_numpy(dtype=float)
         self.lesson_primary_skill = np.array(
             [self.skill_index[s[0]] for s in lessons["skill_ids"]], dtype=np.int64
         )
@@ -168,9 +168,11 @@ class LearnerSimulator:
     def success_probability(
         self, cohort: Cohort, child: np.ndarray, lesson: np.ndarray
     ) -> np.ndarray:
-        """Return the true probability that each child passes the lesson's quiz (>= 60 % right) now."""
+        """Return the true probability that each child passes the lesson's quiz now."""
         return pass_probability(
-            self.question_probabilities(cohort, child, lesson), self.lesson_nq[lesson]
+            self.question_probabilities(cohort, child, lesson),
+            self.lesson_nq[lesson],
+            self.lesson_pass_mark[lesson],
         )
 
     def mastery_score(self, cohort: Cohort) -> np.ndarray:
@@ -209,7 +211,7 @@ class LearnerSimulator:
         p = self.question_probabilities(cohort, child, lesson)
         n_q = self.lesson_nq[lesson]
         p_mean = np.nanmean(p, axis=1)
-        p_success = pass_probability(p, n_q)
+        p_success = pass_probability(p, n_q, self.lesson_pass_mark[lesson])
         # Children give up on lessons that are too hard for them, and some children give up more easily.
         completed = rng.random(len(child)) < sigmoid(
             cohort.engagement[child] + 4.0 * (p_mean - 0.45)
@@ -303,6 +305,7 @@ class LearnerSimulator:
                 "attempt_id": attempt_ids[row_pair],
                 "client_attempt_id": [f"c{a}" for a in attempt_ids[row_pair]],
                 "quiz_id": self.lesson_quiz[self.q_lesson[q]],
+                "pass_mark": self.lesson_pass_mark[self.q_lesson[q]],
                 "lesson_id": self.lesson_ids[self.q_lesson[q]],
                 "question_id": self.q_ids[q],
                 "skill_id": self.skill_ids[self.q_skill[q]],
@@ -360,9 +363,14 @@ class SessionLog:
     end: np.ndarray  # when each child's session ended (seconds since START)
 
 
-def pass_probability(p: np.ndarray, n_q: np.ndarray) -> np.ndarray:
-    """Return P(at least 60 % of the questions right) from NaN-padded per-question probabilities."""
+def pass_probability(p: np.ndarray, n_q: np.ndarray, pass_mark: np.ndarray) -> np.ndarray:
+    """Return P(the share of questions right reaches the quiz's pass mark) per row.
+
+    `p` holds the per-question probabilities of each row's quiz, NaN-padded; `n_q` and `pass_mark` are each
+    row's number of questions and pass mark.
+    """
     rows, width = p.shape
+    # dist[:, k]: the probability of exactly k right answers, built one question at a time.
     dist = np.zeros((rows, width + 1))
     dist[:, 0] = 1.0
     for j in range(width):
@@ -370,6 +378,6 @@ def pass_probability(p: np.ndarray, n_q: np.ndarray) -> np.ndarray:
         shifted = np.zeros_like(dist)
         shifted[:, 1:] = dist[:, :-1]
         dist = dist * (1 - pj) + shifted * pj
-    needed = np.ceil(SUCCESS_SHARE * n_q - 1e-9).astype(np.int64)
-    cols = np.arange(width + 1)[None, :]
-    return (dist * (cols >= needed[:, None])).sum(axis=1)
+    right = np.arange(width + 1)[None, :]
+    reached = passes(right / np.asarray(n_q)[:, None], np.asarray(pass_mark)[:, None])
+    return (dist * reached).sum(axis=1)

@@ -361,6 +361,7 @@ def _build_world(
                 attempt_id=attempt.pk,
                 client_attempt_id=attempt.client_attempt_id,
                 quiz_id=attempt.quiz.pk,
+                pass_mark=attempt.quiz.pass_mark,
                 lesson_id=attempt.quiz.lesson_id,
                 question_id=answer.question.pk,
                 skill_id=answer.question.skill_id,
