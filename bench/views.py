@@ -353,6 +353,7 @@ def submit_attempt(request: HttpRequest, quiz_id: int) -> JsonResponse:
                         attempt_id=attempt.pk,
                         client_attempt_id=client_attempt_id,
                         quiz_id=quiz_id,
+                        pass_mark=quiz["pass_mark"],
                         lesson_id=quiz["lesson_id"],
                         question_id=row.question_id,
                         skill_id=kinds[row.question_id][1],

@@ -53,6 +53,7 @@ QUIZ_COLUMNS = [
     "ml_student_id",
     "attempt_id",
     "quiz_id",
+    "pass_mark",
     "lesson_id",
     "question_id",
     "skill_id",
@@ -125,8 +126,9 @@ def clean_quiz_answers(
     """Return the clean quiz answers of `raw` (one row per answered question) and the drop counts.
 
     Keeps the first copy (lowest raw id) of a retried event or of the same question answered twice in one
-    attempt; drops rows missing a required field, with negative or absurd answer times, or for a lesson not in
-    `known_lesson_ids` (when given). A missing answer time is kept: the answer itself still counts.
+    attempt; drops rows missing a required field (the quiz's `pass_mark` among them), with negative or absurd
+    answer times, or for a lesson not in `known_lesson_ids` (when given). A missing answer time is kept: the
+    answer itself still counts. Every row keeps its quiz's pass mark, the share of questions right that passes.
     """
     if raw.empty:
         return CleanResult(pd.DataFrame(columns=QUIZ_COLUMNS), dict.fromkeys(QUIZ_REASONS, 0))
@@ -134,6 +136,7 @@ def clean_quiz_answers(
     frame["ml_student_id"] = _ids_as_str(frame["ml_student_id"])
     frame["answered_at"] = _utc(frame["answered_at"])
     frame["seconds"] = pd.to_numeric(frame["seconds"], errors="coerce")
+    frame["pass_mark"] = pd.to_numeric(frame["pass_mark"], errors="coerce")
     # "First" means first written: the raw id grows with every insert.
     frame = frame.sort_values("raw_id", kind="stable")
     dropper = _Dropper(frame, QUIZ_REASONS)
@@ -142,6 +145,7 @@ def clean_quiz_answers(
         "ml_student_id",
         "attempt_id",
         "quiz_id",
+        "pass_mark",
         "lesson_id",
         "question_id",
         "correct",
@@ -170,6 +174,7 @@ def clean_quiz_answers(
             "ml_student_id": clean["ml_student_id"].astype(str),
             "attempt_id": clean["attempt_id"].astype("int64"),
             "quiz_id": clean["quiz_id"].astype("int64"),
+            "pass_mark": clean["pass_mark"].astype("float64"),
             "lesson_id": clean["lesson_id"].astype("int64"),
             "question_id": clean["question_id"].astype("int64"),
             "skill_id": pd.to_numeric(clean["skill_id"], errors="coerce").astype("Int64"),

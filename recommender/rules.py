@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from recommender.constants import LEVEL_ORDER, MIXED
 from recommender.mastery import HIGH, LOW
 
-LEVEL_ORDER = ["KG1", "KG2", "KG3"]
-MIXED = "MIXED"
 JUST_DONE_MINUTES = 30
 RECOMMENDATION_COLUMNS = ["lesson_id", "score", "reason_code", "skill_id", "params"]
+PROGRESS_COLUMNS = ["lesson_id", "status", "percent", "last_accessed_at"]
 
 RESUME = "RESUME"
 SKILL_GAP = "SKILL_GAP"
@@ -52,6 +52,15 @@ def allowed_levels(kg_level: str, mastery: pd.DataFrame) -> set[str]:
         if position + 1 < len(LEVEL_ORDER):
             levels.add(LEVEL_ORDER[position + 1])
     return levels
+
+
+def candidate_levels(kg_level: str) -> list[str]:
+    """The levels a child's candidate lessons come from: their own, the next one and MIXED.
+
+    Raises ValueError for a level that is not in LEVEL_ORDER.
+    """
+    position = LEVEL_ORDER.index(kg_level)
+    return [*LEVEL_ORDER[position : position + 2], MIXED]
 
 
 def _last_scores(attempts: pd.DataFrame, skill_id: int | None, n: int = 2) -> list[float]:

@@ -83,6 +83,11 @@ class QuizAttemptRaw(models.Model):
     attempt_id = models.BigIntegerField()
     client_attempt_id = models.CharField(max_length=64)
     quiz_id = models.BigIntegerField()
+    pass_mark = models.FloatField(
+        help_text=_(
+            "The quiz's pass mark when it was attempted: the share of questions right that passes."
+        )
+    )
     lesson_id = models.BigIntegerField()
     question_id = models.BigIntegerField()
     skill_id = models.BigIntegerField(null=True, blank=True)
@@ -129,6 +134,7 @@ class QuizAttemptClean(models.Model):
     ml_student_id = models.UUIDField()
     attempt_id = models.BigIntegerField()
     quiz_id = models.BigIntegerField()
+    pass_mark = models.FloatField()
     lesson_id = models.BigIntegerField()
     question_id = models.BigIntegerField()
     skill_id = models.BigIntegerField(null=True, blank=True)

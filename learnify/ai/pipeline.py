@@ -49,6 +49,7 @@ def _write_clean(run: PipelineRun, quiz: pd.DataFrame, lessons: pd.DataFrame) ->
                 ml_student_id=row.ml_student_id,
                 attempt_id=int(row.attempt_id),
                 quiz_id=int(row.quiz_id),
+                pass_mark=float(row.pass_mark),
                 lesson_id=int(row.lesson_id),
                 question_id=int(row.question_id),
                 skill_id=None if pd.isna(row.skill_id) else int(row.skill_id),

@@ -59,6 +59,7 @@ QUIZ_RAW_FIELDS = [
     "attempt_id",
     "client_attempt_id",
     "quiz_id",
+    "pass_mark",
     "lesson_id",
     "question_id",
     "skill_id",

@@ -33,7 +33,7 @@ from learnify.core import events
 from learnify.core.services import record_audit_event
 from learnify.lessons.models import Lesson, Skill
 from recommender import policy
-from recommender.rules import LEVEL_ORDER, ChildState, recommend_by_rules
+from recommender.rules import LEVEL_ORDER, ChildState, candidate_levels, recommend_by_rules
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +95,7 @@ def log_quiz_answers(*, child: ChildProfile, attempt, answers: Iterable) -> list
             attempt_id=attempt.pk,
             client_attempt_id=attempt.client_attempt_id,
             quiz_id=quiz.pk,
+            pass_mark=quiz.pass_mark,
             lesson_id=quiz.lesson_id,
             question_id=answer.question_id,
             skill_id=answer.question.skill_id,
@@ -109,8 +110,8 @@ def log_quiz_answers(*, child: ChildProfile, attempt, answers: Iterable) -> list
 
 
 def _child_levels(child: ChildProfile) -> list[str]:
-    position = LEVEL_ORDER.index(child.kg_level) if child.kg_level in LEVEL_ORDER else 0
-    return [*LEVEL_ORDER[position : position + 2], "MIXED"]
+    # The recommender's candidate levels; a level it does not know (none today) reads as the first one.
+    return candidate_levels(child.kg_level if child.kg_level in LEVEL_ORDER else LEVEL_ORDER[0])
 
 
 def compute_recommendations(

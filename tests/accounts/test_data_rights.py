@@ -66,6 +66,10 @@ def test_export_covers_every_table_that_refers_to_the_child(active_child, admin_
     assert document["achievements"]
     assert document["recommendations"]
     assert len(document["ml_tables"]["ai_quiz_attempts_raw"]) == 3
+    # Every column of the raw rows, the quiz's pass mark included.
+    raw_columns = {field.attname for field in QuizAttemptRaw._meta.concrete_fields}
+    assert all(set(row) == raw_columns for row in document["ml_tables"]["ai_quiz_attempts_raw"])
+    assert "pass_mark" in raw_columns
     assert len(document["ml_tables"]["ai_lesson_interactions_raw"]) == 1
     covered = {
         "ai_ml_student_map",

@@ -44,6 +44,9 @@ def test_ml_role_cannot_read_users_children_or_audit(ml_connection):
 
 def test_ml_role_reads_raw_tables_but_cannot_change_them(ml_connection):
     assert _run(ml_connection, "SELECT count(*) FROM ai_quiz_attempts_raw") == [(0,)]
+    # Grants are per table, so a column added later (the quiz's pass mark) is readable too.
+    assert _run(ml_connection, "SELECT pass_mark FROM ai_quiz_attempts_raw") == []
+    assert _run(ml_connection, "SELECT pass_mark FROM ai_quiz_attempts_clean") == []
     assert _run(ml_connection, "SELECT count(*) FROM ai_lesson_interactions_raw") == [(0,)]
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         _run(ml_connection, "DELETE FROM ai_quiz_attempts_raw")

@@ -50,6 +50,7 @@ def _add_history(child, lessons, *, attempts: int, start: datetime.datetime) -> 
                     attempt_id=attempt.pk,
                     client_attempt_id=attempt.client_attempt_id,
                     quiz_id=attempt.quiz_id,
+                    pass_mark=attempt.quiz.pass_mark,
                     lesson_id=attempt.quiz.lesson_id,
                     question_id=question.pk,
                     skill_id=question.skill_id,

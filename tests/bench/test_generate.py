@@ -16,7 +16,7 @@ from learnify.accounts.tokens import issue_token_pair
 from learnify.ai.models import MLStudentMap, QuizAttemptRaw, Recommendation
 from learnify.lessons.models import Lesson
 from learnify.progress.models import Progress
-from learnify.quizzes.models import Answer, Choice, Question, QuizAttempt
+from learnify.quizzes.models import Answer, Choice, Question, Quiz, QuizAttempt
 from learnify.quizzes.scoring import ChoiceKey, is_answer_correct
 
 SCALE = 0.01
@@ -61,6 +61,10 @@ def test_rows_are_consistent(world):
         assert attempt.score == pytest.approx(right / attempt.question_count)
         assert attempt.quiz.lesson.kg_level in (attempt.child.kg_level, "MIXED")
     assert QuizAttemptRaw.objects.count() == Answer.objects.count()
+    # Every raw row carries its quiz's pass mark.
+    pass_marks = dict(Quiz.objects.values_list("id", "pass_mark"))
+    for quiz_id, pass_mark in QuizAttemptRaw.objects.values_list("quiz_id", "pass_mark"):
+        assert pass_mark == pass_marks[quiz_id]
     assert MLStudentMap.objects.count() == ChildProfile.objects.count()
     pairs = set(QuizAttempt.objects.values_list("child_id", "quiz__lesson_id"))
     assert set(Progress.objects.values_list("child_id", "lesson_id")) == pairs

@@ -20,6 +20,7 @@ def _answer(
         "attempt_id": attempt_id,
         "client_attempt_id": f"c{attempt_id}",
         "quiz_id": 100 + lesson_id,
+        "pass_mark": 0.6,
         "lesson_id": lesson_id,
         "question_id": question_id,
         "skill_id": 5,
@@ -55,6 +56,18 @@ def test_clean_quiz_answers_drops_and_counts_each_fault():
     assert result.total_dropped == 6
     assert result.frame["raw_id"].tolist() == [3, 1, 2]  # sorted by time, first copies kept
     assert result.frame["answered_at"].is_monotonic_increasing
+
+
+def test_clean_quiz_answers_keep_each_rows_pass_mark_and_drop_a_row_without_one():
+    rows = [
+        {**_answer(1, question_id=1), "pass_mark": 0.8},
+        _answer(2, question_id=2),
+        {**_answer(3, question_id=3), "pass_mark": None},
+    ]
+    result = clean_quiz_answers(pd.DataFrame(rows))
+
+    assert result.frame.set_index("raw_id")["pass_mark"].to_dict() == {1: 0.8, 2: 0.6}
+    assert result.dropped["missing_field"] == 1
 
 
 def test_clean_quiz_answers_keeps_a_missing_answer_time():

@@ -20,7 +20,7 @@ def test_evaluation_keeps_notes_written_below_the_marker(tmp_path, monkeypatch):
 
     output = tmp_path / "evaluation.md"
     output.write_text(f"old tables\n{NOTES_MARKER}\nour reading of the results\n")
-    evaluation._write(output, "# new tables\n")
+    evaluation.write_report(output, "# new tables\n")
 
     text = output.read_text()
     assert text.startswith("# new tables")

@@ -92,7 +92,8 @@ def test_attempt_features_never_see_the_attempts_own_answers(clean_answers, data
 def test_attempt_features_hold_one_row_per_attempt_with_its_outcome(clean_answers, dataset):
     assert len(dataset) == clean_answers.groupby(["ml_student_id", "attempt_id"]).ngroups
     assert dataset["attempted_at"].is_monotonic_increasing
-    assert ((dataset["score"] >= 0.6) == dataset["success"]).all()
+    assert (dataset["pass_mark"] == 0.6).all()  # the simulator's quizzes keep Learnify's default
+    assert ((dataset["score"] >= dataset["pass_mark"]) == dataset["success"]).all()
     first = dataset.groupby("ml_student_id").head(1)
     assert (first["child_attempts"] == 0).all()
     assert first["child_accuracy"].isna().all()
@@ -164,3 +165,59 @@ def test_student_skill_features_have_the_columns_of_the_django_table(
     )
     assert not series.duplicated(["ml_student_id", "skill_id", "as_of"]).any()
     assert set(snapshot["extra"].iloc[0]) == {"child_ability", "skill_offset", "child_accuracy"}
+
+
+T0 = pd.Timestamp("2025-03-03 09:00", tz="UTC")
+
+
+def _attempt(attempt_id: int, *, right: int, of: int, pass_mark: float, hours: int) -> pd.DataFrame:
+    """The clean answers of one attempt at a one-skill quiz: `right` of `of` questions right."""
+    return pd.DataFrame(
+        {
+            "raw_id": attempt_id * 100 + np.arange(of),
+            "ml_student_id": "child-1",
+            "attempt_id": attempt_id,
+            "quiz_id": 500 + attempt_id,
+            "pass_mark": pass_mark,
+            "lesson_id": 50 + attempt_id,
+            "question_id": attempt_id * 100 + np.arange(of),
+            "skill_id": pd.array([7] * of, dtype="Int64"),
+            "kg_level": "KG1",
+            "correct": np.arange(of) < right,
+            "seconds": 8.0,
+            "answered_at": T0 + pd.Timedelta(hours=hours),
+        }
+    )
+
+
+def test_an_attempt_succeeds_when_its_score_reaches_its_own_quizs_pass_mark():
+    answers = pd.concat(
+        [
+            _attempt(1, right=7, of=10, pass_mark=0.8, hours=0),  # 0.7 against 0.8: failed
+            _attempt(2, right=3, of=5, pass_mark=0.5, hours=1),  # 0.6 against 0.5: passed
+            _attempt(3, right=3, of=5, pass_mark=0.6, hours=2),  # 0.6 against 0.6: passed, just
+        ],
+        ignore_index=True,
+    )
+
+    outcome = attempt_features(answers).set_index("attempt_id")
+
+    assert outcome["score"].tolist() == pytest.approx([0.7, 0.6, 0.6])
+    assert outcome["pass_mark"].tolist() == [0.8, 0.5, 0.6]
+    assert outcome["success"].tolist() == [False, True, True]
+
+
+def test_the_frontier_features_count_an_attempt_below_its_pass_mark_as_failed():
+    """The same 0.7 is a failure under a pass mark of 0.8 and a success under 0.6, for the later attempt too."""
+    later = _attempt(2, right=2, of=4, pass_mark=0.6, hours=1)
+    strict = attempt_features(
+        pd.concat([_attempt(1, right=7, of=10, pass_mark=0.8, hours=0), later], ignore_index=True)
+    ).set_index("attempt_id")
+    lenient = attempt_features(
+        pd.concat([_attempt(1, right=7, of=10, pass_mark=0.6, hours=0), later], ignore_index=True)
+    ).set_index("attempt_id")
+
+    assert np.isnan(strict.loc[2, "frontier_passed_gap"])
+    assert not np.isnan(strict.loc[2, "frontier_failed_gap"])
+    assert not np.isnan(lenient.loc[2, "frontier_passed_gap"])
+    assert np.isnan(lenient.loc[2, "frontier_failed_gap"])

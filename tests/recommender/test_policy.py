@@ -149,6 +149,28 @@ def test_recommend_with_model_prefers_an_unfinished_lesson_and_says_resume():
     assert ranked.iloc[0]["params"]["percent"] == 40
 
 
+def test_recommend_with_model_weighs_the_considerations_with_the_weights_it_is_given():
+    from recommender.scoring import WEIGHTS, PolicyWeights
+
+    lessons = _lessons()
+    candidates = _candidates(lessons[lessons["kg_level"] == "KG1"])
+    candidates.loc[candidates["lesson_id"] == 3, ["status", "percent"]] = ["IN_PROGRESS", 40]
+    # Lesson 1 sits right on the target; lesson 3, started, is predicted a little easier, still in the band.
+    model = FixedModel({1: 0.75, 3: 0.8})
+    ranked = {
+        name: recommend_with_model(
+            model, candidates, _mastery({}), "KG1", limit=1, weights=weights
+        ).iloc[0]["lesson_id"]
+        for name, weights in {
+            "default": WEIGHTS,
+            "no resume bonus": PolicyWeights(resume_bonus=0.0),
+        }.items()
+    }
+
+    assert PolicyWeights() == WEIGHTS
+    assert ranked == {"default": 3, "no resume bonus": 1}
+
+
 def test_recommend_with_model_prefers_the_class_level_over_the_next_at_equal_predicted_success():
     # Every KG1 skill is HIGH, so the next level is allowed; the class level's own lessons still come first:
     # the next level's content is not what the class level asks of the child.

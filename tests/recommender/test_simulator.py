@@ -12,6 +12,7 @@ RAW_ANSWER_COLUMNS = [
     "attempt_id",
     "client_attempt_id",
     "quiz_id",
+    "pass_mark",
     "lesson_id",
     "question_id",
     "skill_id",
@@ -49,6 +50,32 @@ def test_simulate_history_writes_raw_table_shaped_frames(simulator):
     assert list(history.interactions.columns) == RAW_INTERACTION_COLUMNS
     assert str(history.answers["answered_at"].dt.tz) == "UTC"
     assert history.truth["p_success"].between(0, 1).all()
+
+
+def test_a_quizs_pass_probability_is_the_chance_of_reaching_its_pass_mark():
+    from recommender.simulator.learners import pass_probability
+
+    five_coin_flips = np.full((2, 5), 0.5)
+    p = pass_probability(five_coin_flips, np.array([5, 5]), np.array([0.6, 0.8]))
+
+    # At least 3 of 5 right (0.6, reached exactly), and at least 4 of 5.
+    np.testing.assert_allclose(p, [16 / 32, 6 / 32])
+
+
+def test_the_simulators_quizzes_carry_their_pass_mark_into_the_raw_rows_and_the_truth():
+    def history(pass_mark):
+        curriculum = make_curriculum(seed=2, pass_mark=pass_mark)
+        simulator = make_simulator("irt", seed=2, curriculum=curriculum)
+        return simulate_history(simulator, n_children=15, n_lessons=6, seed=3, dirty=False)
+
+    default, strict = history(0.6), history(0.8)
+
+    assert (default.answers["pass_mark"] == 0.6).all()
+    assert (strict.answers["pass_mark"] == 0.8).all()
+    # The same children answer the same way; only passing is harder.
+    pd.testing.assert_series_equal(default.answers["correct"], strict.answers["correct"])
+    assert (strict.truth["p_success"] <= default.truth["p_success"]).all()
+    assert (strict.truth["p_success"] < default.truth["p_success"]).any()
 
 
 def test_simulate_history_with_a_seed_is_deterministic():
